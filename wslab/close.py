@@ -15,9 +15,9 @@ from .errors import FrameError, Rule, Rules
 
 __all__ = [
     "REGISTRY",
-    "ClosePayload",
     "CloseCode",
     "CloseCodeInfo",
+    "ClosePayload",
     "build_close_payload",
     "describe",
     "is_sendable",

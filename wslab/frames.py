@@ -185,7 +185,7 @@ class Frame:
     @classmethod
     def close(cls, code: int | None = 1000, reason: str | bytes = "", *, check: bool = True,
               **kwargs: object) -> Frame:
-        """A close frame with ``code`` and ``reason`` (see :func:`wslab.close.build_close_payload`)."""
+        """A close frame (see :func:`wslab.close.build_close_payload`)."""
         from .close import build_close_payload
 
         payload = build_close_payload(code, reason, check=check)
@@ -366,7 +366,12 @@ def parse_frame(data: bytes | bytearray | memoryview, offset: int = 0, *,
         Incomplete: the bytes end before the frame does (says how many more are needed).
         FrameError: the frame breaks a rule (names the offset, rule and RFC section).
     """
-    view = memoryview(data)
+    with memoryview(data) as view:  # released on return and on raise (buffers can resize)
+        return _parse_frame(view, offset, sender, deflate, max_size)
+
+
+def _parse_frame(view: memoryview, offset: int, sender: Sender | None, deflate: bool,
+                 max_size: int | None) -> tuple[Frame, int]:
     have = len(view) - offset
     if have < 2:
         raise Incomplete(offset=offset, have=max(have, 0), need=2 - max(have, 0),
@@ -385,6 +390,7 @@ def parse_frame(data: bytes | bytearray | memoryview, offset: int = 0, *,
     else:
         length = len7
     key = bytes(view[offset + 2 + ext : offset + header_len]) if masked else None
+    # Strict parsing only accepts minimal encodings, and a minimal encoding is spelled None.
     encoding = {126: LengthEncoding.BITS_16, 127: LengthEncoding.BITS_64}.get(
         len7, LengthEncoding.BITS_7)
     # Rules that the header alone decides come first, before waiting for the payload.
@@ -405,7 +411,7 @@ def parse_frame(data: bytes | bytearray | memoryview, offset: int = 0, *,
     payload = bytes(view[offset + header_len : end])
     if key is not None:
         payload = apply_mask(payload, key)
-    frame = replace(head, payload=payload)
+    frame = replace(head, payload=payload, length_encoding=None)
     if frame.opcode == Opcode.CLOSE:
         parse_close_payload(payload, offset + header_len, strict=True)
     elif frame.opcode == Opcode.TEXT and frame.fin and not frame.rsv1:

@@ -46,7 +46,8 @@ def apply_mask(data: bytes | bytearray | memoryview, key: bytes) -> bytes:
     return value.to_bytes(n, "little")
 
 
-def mask_steps(data: bytes, key: bytes, *, limit: int | None = None) -> list[tuple[int, int, int, int]]:
+def mask_steps(data: bytes, key: bytes, *,
+               limit: int | None = None) -> list[tuple[int, int, int, int]]:
     """Return the masking step by step: ``(i, data[i], key[i % 4], data[i] ^ key[i % 4])``.
 
     Args:
@@ -58,3 +59,34 @@ def mask_steps(data: bytes, key: bytes, *, limit: int | None = None) -> list[tup
         raise ValueError(f"a masking key is 4 bytes, not {len(key)} (RFC 6455 §5.3)")
     n = len(data) if limit is None else min(limit, len(data))
     return [(i, data[i], key[i % 4], data[i] ^ key[i % 4]) for i in range(n)]
+
+
+def mask_into(out: object, start: int, data: bytes | bytearray | memoryview,
+              key: bytes | None) -> None:
+    """Write ``data`` (masked) unmasked into the NumPy uint8 array ``out`` at ``start``.
+
+    ``data`` holds payload bytes ``start .. start + len(data)`` of one frame, so
+    byte ``i`` of it is XORed with ``key[(start + i) % 4]``. ``key=None`` copies.
+
+    Args:
+        out: a writable ``numpy.ndarray`` of dtype uint8 (the whole payload).
+        start: index in the payload of ``data[0]``.
+        data: the bytes as received.
+        key: the 4-byte masking key, or ``None`` for an unmasked frame.
+    """
+    assert _np is not None
+    src = _np.frombuffer(data, dtype=_np.uint8)
+    n = len(src)
+    dst = out[start : start + n]  # type: ignore[index]
+    if key is None:
+        dst[:] = src
+        return
+    phase = start % 4
+    rotated = bytes(key[phase:] + key[:phase]) * 2
+    whole = n - n % 8
+    if whole:
+        k8 = _np.frombuffer(rotated, dtype=_np.uint64)[0]
+        _np.bitwise_xor(src[:whole].view(_np.uint64), k8, out=dst[:whole].view(_np.uint64))
+    if whole != n:
+        tail = _np.frombuffer(rotated[: n - whole], dtype=_np.uint8)
+        _np.bitwise_xor(src[whole:], tail, out=dst[whole:])

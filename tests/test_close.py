@@ -1,0 +1,71 @@
+"""Close codes: the registry (RFC 6455 §7.4) and close payloads (§5.5.1)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from wslab.close import (
+    REGISTRY,
+    CloseCode,
+    build_close_payload,
+    describe,
+    is_sendable,
+    parse_close_payload,
+)
+from wslab.errors import FrameError, Rules
+
+
+def test_registry_covers_1000_to_1015_with_names() -> None:
+    assert sorted(REGISTRY) == list(range(1000, 1016))
+    assert describe(1011).name == "Internal Error"
+    assert any("keepalive" in cause for cause in describe(1011).causes)
+    assert any("handler" in cause for cause in describe(1011).causes)
+    assert [c.value for c in CloseCode] == list(range(1000, 1016))
+
+
+def test_codes_allowed_on_the_wire_match_rfc_and_websockets() -> None:
+    from websockets.frames import EXTERNAL_CLOSE_CODES
+
+    for code in range(0, 6000):
+        ours = is_sendable(code)
+        theirs = code in EXTERNAL_CLOSE_CODES or 3000 <= code < 5000
+        assert ours == theirs, code
+
+
+def test_ranges() -> None:
+    assert describe(3008).name.startswith("Registered")
+    assert describe(4321).name == "Private use"
+    assert not describe(2000).on_wire and not describe(999).on_wire and not describe(5000).on_wire
+    with pytest.raises(ValueError):
+        describe(70000)
+
+
+def test_build_checks_unless_told_not_to() -> None:
+    assert build_close_payload(1000, "bye") == b"\x03\xe8bye"
+    assert build_close_payload(None) == b""
+    with pytest.raises(ValueError, match="1006"):
+        build_close_payload(1006)
+    with pytest.raises(ValueError, match="123"):
+        build_close_payload(1000, "x" * 124)
+    assert build_close_payload(1006, check=False) == b"\x03\xee"
+    assert build_close_payload(1000, b"\xff", check=False) == b"\x03\xe8\xff"
+
+
+def test_parse_names_problems() -> None:
+    assert parse_close_payload(b"").code is None
+    assert str(parse_close_payload(b"")).startswith("no status code")
+    parsed = parse_close_payload(b"\x03\xf3going")
+    assert (parsed.code, parsed.reason) == (1011, "going")
+    with pytest.raises(FrameError) as info:
+        parse_close_payload(b"\x03", offset=2)
+    assert (info.value.rule, info.value.offset) == (Rules.CLOSE_ONE_BYTE, 2)
+    with pytest.raises(FrameError) as info:
+        parse_close_payload(b"\x03\xe8ok\xc3", offset=10)
+    assert (info.value.rule, info.value.offset) == (Rules.CLOSE_REASON_UTF8, 14)
+
+
+@given(st.binary(max_size=125))
+def test_lenient_parse_never_raises(payload: bytes) -> None:
+    parse_close_payload(payload, strict=False)
