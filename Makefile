@@ -1,0 +1,67 @@
+# wslab — set-up, tests and tools. Needs only python3 and GNU make.
+#
+#   make lab              create .venv, install, open JupyterLab on notebooks/00-start-here.ipynb
+#   make lab LAB_ARGS="--no-browser --port=8890"          pass options to jupyter lab
+#   make test             create .venv, install test deps, run the whole pytest suite
+#   make test PYTEST_ARGS="tests/test_notebooks.py -x"   run part of it
+#   make bench            run the codec benchmark
+#   make lint             ruff check
+#   make clean-notebooks  strip outputs and execution counts from notebooks/*.ipynb
+#
+# Override the interpreter with `make PYTHON=python3.12 ...`.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP_QUIET ?= -qq
+PIP := $(BIN)/python -m pip $(PIP_QUIET) --disable-pip-version-check
+PYTEST_ARGS ?=
+LAB_ARGS ?=
+# JupyterLab refuses to run as root unless told; containers often run as root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
+# Stamps: reinstall only when a requirements file or pyproject.toml changes.
+RUN_STAMP := $(VENV)/.installed-run-stamp
+TEST_STAMP := $(VENV)/.installed-test-stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help lab test bench lint clean-notebooks
+
+help:
+	@echo "make lab              install into $(VENV) and open JupyterLab (127.0.0.1)"
+	@echo "make test             install test deps into $(VENV) and run pytest"
+	@echo "make bench            run bench/bench_codec.py"
+	@echo "make lint             ruff check"
+	@echo "make clean-notebooks  strip outputs from notebooks/*.ipynb"
+
+$(VENV)/pyvenv.cfg:
+	@echo "==> creating $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+	@$(PIP) install --upgrade pip
+
+$(RUN_STAMP): requirements.txt pyproject.toml | $(VENV)/pyvenv.cfg
+	@echo "==> installing requirements.txt and wslab (editable) into $(VENV)"
+	$(PIP) install -r requirements.txt -e .
+	@touch $@
+
+$(TEST_STAMP): requirements.txt requirements-test.txt pyproject.toml | $(VENV)/pyvenv.cfg
+	@echo "==> installing requirements-test.txt and wslab (editable) into $(VENV)"
+	$(PIP) install -r requirements-test.txt -e .
+	@touch $@
+
+lab: $(RUN_STAMP)
+	@echo "==> starting JupyterLab on 127.0.0.1 (Ctrl-C to stop)"
+	$(BIN)/jupyter lab --ip=127.0.0.1 $(ALLOW_ROOT) \
+		--LabApp.default_url=/lab/tree/notebooks/00-start-here.ipynb $(LAB_ARGS)
+
+test: $(TEST_STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(RUN_STAMP)
+	$(BIN)/python bench/bench_codec.py
+
+lint: $(TEST_STAMP)
+	$(BIN)/python -m ruff check wslab tests bench tools notebooks
+
+clean-notebooks:
+	$(PYTHON) tools/clean_notebooks.py notebooks/*.ipynb
