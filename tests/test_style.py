@@ -15,7 +15,8 @@ PACKAGE = ROOT / "wslab"
 LINTED = ("wslab", "tests", "bench", "tools", "notebooks")  # same as `make lint`
 
 # Layers, bottom (0) to top; imports inside wslab may only point down or sideways.
-LIVE = {"server", "client", "tap", "scenarios"}
+LIVE = {"server", "client", "rawclient", "events", "tap", "transcript", "scenarios", "scratch",
+        "scratch_faults"}
 TIMING = {"timing"}
 PRESENTATION = {"widgets", "plots", "display"}
 ENTRY_POINTS = {"cli", "__main__"}  # command line: above every layer

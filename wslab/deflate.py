@@ -1,4 +1,4 @@
-"""permessage-deflate (RFC 7692): negotiation, compression, decompression.
+"""permessage-deflate (RFC 7692): compression and decompression, step by step.
 
 A message is compressed as a whole with raw DEFLATE (RFC 1951), flushed with
 ``Z_SYNC_FLUSH``, and the four bytes ``00 00 ff ff`` that the flush writes at the end
@@ -6,25 +6,32 @@ are removed (§7.2.1). The receiver puts them back before inflating (§7.2.2). R
 the first frame marks a compressed message (§6.1). Unless ``no_context_takeover`` was
 agreed, both ends keep their LZ77 window from one message to the next (§7.1.1).
 
-Extension header grammar (RFC 6455 §9.1)::
-
-    Sec-WebSocket-Extensions = extension-list
-    extension-list = 1#extension
-    extension = extension-token *( ";" extension-param )
-    extension-param = token [ "=" (token | quoted-string) ]
+Negotiating the extension (the ``Sec-WebSocket-Extensions`` header, :class:`DeflateParams`,
+:func:`negotiate`, ...) is in :mod:`wslab.extensions`; its names are re-exported here, so
+``from wslab.deflate import DeflateParams, negotiate`` keeps working.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .errors import FrameError, HandshakeError, Rules
-from .frames import Frame, Opcode, Sender
+from .errors import FrameError, Rules
+from .extensions import (
+    DeflateParams,
+    ExtensionOffer,
+    NegotiationProblem,
+    check_response_params,
+    check_window_bits,
+    explain_params,
+    negotiate,
+    negotiate_steps,
+    parse_extensions,
+)
+from .frames import Frame, Opcode
 
 __all__ = [
     "TAIL", "DeflateParams", "DeflateSteps", "Deflater", "ExtensionOffer", "Inflater",
@@ -32,379 +39,10 @@ __all__ = [
     "explain_params", "inflate_frames", "negotiate", "negotiate_steps", "parse_extensions",
 ]
 
-NAME = "permessage-deflate"
 TAIL = b"\x00\x00\xff\xff"  # LEN=0, NLEN=0xffff of the empty stored block a sync flush ends with
-HEADER = "Sec-WebSocket-Extensions"
-_GRAMMAR = "RFC 6455 §9.1"
-_TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
-_OWS = re.compile(r"[ \t]*")
-_QUOTED = re.compile(r'"((?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*)"')
-_UNQUOTE = re.compile(r"\\(.)", re.S)
-_BITS = re.compile(r"[89]|1[0-5]")  # decimal 8..15 without leading zeros (§7.1.2)
-_SECTION = {
-    "server_no_context_takeover": "RFC 7692 §7.1.1.1",
-    "client_no_context_takeover": "RFC 7692 §7.1.1.2",
-    "server_max_window_bits": "RFC 7692 §7.1.2.1",
-    "client_max_window_bits": "RFC 7692 §7.1.2.2",
-}
-
-
-# -- Sec-WebSocket-Extensions -----------------------------------------------------------
-
-@dataclass(frozen=True)
-class ExtensionOffer:
-    """One element of a ``Sec-WebSocket-Extensions`` header.
-
-    Attributes:
-        name: the extension token, e.g. ``"permessage-deflate"``.
-        params: ``(name, value)`` pairs in header order; ``value`` is ``None`` when absent
-            and already unquoted when it was a quoted-string.
-    """
-
-    name: str
-    params: tuple[tuple[str, str | None], ...] = ()
-
-    def __str__(self) -> str:
-        return "; ".join([self.name] + [n if v is None else f"{n}={v}" for n, v in self.params])
-
-
-def parse_extensions(value: str, *, offset: int | None = None) -> list[ExtensionOffer]:
-    """Parse a ``Sec-WebSocket-Extensions`` value (RFC 6455 §9.1) into offers, in order.
-
-    Optional whitespace around ``,`` ``;`` ``=`` and empty list elements (RFC 7230 §7)
-    are tolerated, as by ``websockets.headers.parse_extension``.
-
-    Args:
-        value: the header value (several header lines joined with ``,``).
-        offset: where ``value`` starts in the raw handshake, to give errors a byte offset.
-    Raises:
-        HandshakeError: malformed value (``rfc="RFC 6455 §9.1"``, ``status=400``); the
-            message names the character position and what was expected there.
-    """
-    def fail(pos: int, expected: str) -> HandshakeError:
-        found = repr(value[pos]) if pos < len(value) else "the end"
-        return HandshakeError(
-            f"malformed {HEADER}: expected {expected} at character {pos}, found {found}"
-            f" in {value!r}", rfc=_GRAMMAR, status=400, header=HEADER,
-            offset=None if offset is None else offset + pos)
-
-    def token(pos: int, what: str) -> tuple[str, int]:
-        match = _TOKEN.match(value, pos)
-        if match is None:
-            raise fail(pos, what)
-        return match.group(), match.end()
-
-    def ows(pos: int) -> int:
-        return _OWS.match(value, pos).end()  # type: ignore[union-attr]
-
-    offers: list[ExtensionOffer] = []
-    pos, end = ows(0), len(value.rstrip(" \t"))
-    while pos < end and value[pos] == ",":  # empty elements before the first one
-        pos = ows(pos + 1)
-    while True:
-        name, pos = token(pos, "an extension name (a token)")
-        params: list[tuple[str, str | None]] = []
-        pos = ows(pos)
-        while pos < end and value[pos] == ";":
-            pname, pos = token(ows(pos + 1), "a parameter name (a token)")
-            pvalue = None
-            pos = ows(pos)
-            if pos < end and value[pos] == "=":
-                pos = ows(pos + 1)
-                if pos < end and value[pos] == '"':
-                    match = _QUOTED.match(value, pos)
-                    if match is None:
-                        raise fail(pos, "a complete quoted-string")
-                    pvalue = _UNQUOTE.sub(r"\1", match.group(1))
-                    if not _TOKEN.fullmatch(pvalue):
-                        raise fail(pos, "a quoted value that is a token once unquoted")
-                    pos = match.end()
-                else:
-                    pvalue, pos = token(pos, "a parameter value (a token or quoted-string)")
-                pos = ows(pos)
-            params.append((pname, pvalue))
-        offers.append(ExtensionOffer(name, tuple(params)))
-        if pos >= end:
-            return offers
-        if value[pos] != ",":
-            raise fail(pos, "',' or ';'")
-        while pos < end and value[pos] == ",":
-            pos = ows(pos + 1)
-        if pos >= end:
-            return offers
-
-
-# -- parameters -----------------------------------------------------------------------------
-
-def _bad(message: str, rfc: str) -> HandshakeError:
-    return HandshakeError(message, rfc=rfc, header=HEADER)
-
-
-@dataclass(frozen=True)
-class DeflateParams:
-    """The four permessage-deflate parameters (RFC 7692 §7.1).
-
-    Attributes:
-        server_no_context_takeover: the server resets its compressor after each message.
-        client_no_context_takeover: the client resets its compressor after each message.
-        server_max_window_bits: the server's LZ77 window is at most 2**bits bytes (8-15).
-        client_max_window_bits: the same for the client; ``True`` for the valueless form,
-            allowed in an offer only ("I can use a smaller window if you ask").
-    """
-
-    server_no_context_takeover: bool = False
-    client_no_context_takeover: bool = False
-    server_max_window_bits: int | None = None
-    client_max_window_bits: int | Literal[True] | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("server_max_window_bits", "client_max_window_bits"):
-            bits = getattr(self, name)
-            if bits is None or (bits is True and name.startswith("client")):
-                continue
-            if isinstance(bits, bool) or not isinstance(bits, int) or not 8 <= bits <= 15:
-                raise ValueError(f"{name} is 8-15, not {bits!r} ({_SECTION[name]})")
-
-    @classmethod
-    def from_offer(cls, offer: ExtensionOffer, *, response: bool = False) -> DeflateParams:
-        """Read and validate the parameters of one permessage-deflate element (§7.1).
-
-        Args:
-            offer: an element from :func:`parse_extensions`.
-            response: it comes from a server's response, where ``client_max_window_bits``
-                needs a value (§7.1.2.2).
-        Raises:
-            HandshakeError: not permessage-deflate, unknown or repeated parameter, or bad
-                value. A server declines such an offer; a client fails the connection (§7.1).
-        """
-        if offer.name != NAME:
-            raise _bad(f"{offer.name!r} is not {NAME}", "RFC 7692 §7")
-        who = "a client must fail the connection" if response else "a server must decline it"
-        found: dict[str, int | bool] = {}
-        for name, value in offer.params:
-            if name not in _SECTION:
-                raise _bad(f"unknown parameter {name!r}: permessage-deflate defines only "
-                           f"{', '.join(_SECTION)} ({who})", "RFC 7692 §7.1")
-            if name in found:
-                raise _bad(f"parameter {name!r} appears more than once ({who})",
-                           "RFC 7692 §7.1")
-            if name.endswith("no_context_takeover"):
-                if value is not None:
-                    raise _bad(f"{name} takes no value, got {value!r} ({who})", _SECTION[name])
-                found[name] = True
-            elif value is None and name == "client_max_window_bits" and not response:
-                found[name] = True
-            elif value is None or not _BITS.fullmatch(value):
-                got = "no value" if value is None else repr(value)
-                raise _bad(f"{name} needs a decimal value 8-15 without leading zeros, got "
-                           f"{got} ({who})", _SECTION[name])
-            else:
-                found[name] = int(value)
-        return cls(**found)  # type: ignore[arg-type]
-
-    def to_header(self) -> str:
-        """This element as a header value, e.g. ``permessage-deflate; client_max_window_bits``."""
-        return str(self.to_offer())
-
-    def to_offer(self) -> ExtensionOffer:
-        """This element as an :class:`ExtensionOffer` (parameters in websockets' order)."""
-        params: list[tuple[str, str | None]] = []
-        for name in _SECTION:
-            value = getattr(self, name)
-            if value is True:
-                params.append((name, None))
-            elif value:
-                params.append((name, str(value)))
-        return ExtensionOffer(NAME, tuple(params))
-
-    def deflater(self, side: Sender) -> Deflater:
-        """The compressor ``side`` uses once these parameters are agreed."""
-        nct, bits = self._of(side)
-        return Deflater(no_context_takeover=nct, max_window_bits=bits)
-
-    def inflater(self, side: Sender, *, max_size: int | None = None) -> Inflater:
-        """The decompressor ``side`` uses for what its peer sends."""
-        nct, bits = self._of("client" if side == "server" else "server")
-        return Inflater(no_context_takeover=nct, max_window_bits=bits, max_size=max_size)
-
-    def _of(self, side: Sender) -> tuple[bool, int]:
-        bits = getattr(self, f"{side}_max_window_bits")
-        return getattr(self, f"{side}_no_context_takeover"), 15 if bits in (None, True) else bits
-
-
-def explain_params(params: DeflateParams, *, response: bool = False
-                   ) -> list[tuple[str, str, str]]:
-    """Every parameter in one line: ``(name, value, meaning with its RFC 7692 section)``.
-
-    Args:
-        params: the parameters.
-        response: read them as a server's answer (what is agreed) rather than an offer.
-    """
-    rows = []
-    for name, rfc in _SECTION.items():
-        value = getattr(params, name)
-        side, other = name.split("_")[0], "client" if name.startswith("server") else "server"
-        if name.endswith("no_context_takeover"):
-            shown = "present" if value else "absent"
-            if value and response:
-                text = (f"the {side} resets its compressor after every message: each of its "
-                        "messages inflates on its own")
-            elif value:
-                text = (f"the client asks the {side} to reset its compressor after every "
-                        "message" if side == "server" else
-                        "the client says it will reset its compressor after every message")
-            else:
-                text = (f"the {side} may keep its LZ77 window from one message to the next "
-                        f"(context takeover), so the {other} must keep its inflater")
-        else:
-            shown = "absent" if value is None else "(no value)" if value is True else str(value)
-            if value is None:
-                text = (f"no limit: the {side} may use a window of up to 2^15 = 32768 bytes"
-                        + (" and cannot be asked for less (the answer must not carry it)"
-                           if side == "client" and not response else ""))
-            elif value is True:
-                text = ("the client can use a smaller window if the server's answer names "
-                        "one")
-            elif response:
-                text = f"the {side} compresses with a window of at most 2^{value} = " \
-                       f"{1 << value} bytes"
-            else:
-                verb = "asks the server to use" if side == "server" else "will use"
-                text = f"the client {verb} a window of at most 2^{value} = {1 << value} bytes"
-        rows.append((name, shown, f"{text} ({rfc})"))
-    return rows
-
-
-# -- negotiation ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class NegotiationProblem:
-    """Why a client must fail the connection after a server's answer (RFC 7692 §7.1)."""
-
-    param: str
-    message: str
-    rfc: str
-
-    def to_error(self) -> HandshakeError:
-        return HandshakeError(self.message, rfc=self.rfc, header=HEADER)
-
-    def __str__(self) -> str:
-        return f"{self.param}: {self.message} ({self.rfc})"
-
-
-def _answer(offer: DeflateParams, snct: bool, cnct: bool, smwb: int | None, cmwb: int | None,
-            require_cmwb: bool) -> DeflateParams:
-    sbits, cbits = offer.server_max_window_bits, offer.client_max_window_bits
-    if smwb is not None:
-        sbits = smwb if sbits is None else min(sbits, smwb)
-    if sbits == 8:
-        raise _bad("server_max_window_bits=8 asked, but zlib cannot compress with an "
-                   "8-bit window (wslab, like websockets, declines; offer 9)", _SECTION[
-                       "server_max_window_bits"])
-    if cbits is None and cmwb is not None and require_cmwb:
-        raise _bad("the client cannot limit its window (no client_max_window_bits) and "
-                   "this server requires it", _SECTION["client_max_window_bits"])
-    if cbits is True:
-        cbits = cmwb
-    elif cbits is not None and cmwb is not None:
-        cbits = min(cbits, cmwb)
-    return DeflateParams(offer.server_no_context_takeover or snct,
-                         offer.client_no_context_takeover or cnct, sbits, cbits)
-
-
-def negotiate_steps(offers: str | Sequence[ExtensionOffer], *,
-                    server_no_context_takeover: bool = False,
-                    client_no_context_takeover: bool = False,
-                    server_max_window_bits: int | None = None,
-                    client_max_window_bits: int | None = None,
-                    require_client_max_window_bits: bool = False,
-                    ) -> list[tuple[ExtensionOffer, DeflateParams | None, str]]:
-    """What a server answers to each offer: ``(offer, answer or None, why)``.
-
-    Same policy as ``websockets.extensions.permessage_deflate.ServerPerMessageDeflateFactory``
-    (the keywords are its configuration): context takeover is dropped when the client asks
-    or the server is configured to; window sizes are the smaller of asked and configured;
-    a valueless ``client_max_window_bits`` gets the configured limit or is left out. Declined:
-    other extensions, invalid elements (§7.1), ``server_max_window_bits=8`` (zlib cannot
-    compress with 8 bits), and with ``require_client_max_window_bits`` an offer without
-    ``client_max_window_bits``.
-    """
-    if isinstance(offers, str):
-        offers = parse_extensions(offers)
-    DeflateParams(server_max_window_bits=server_max_window_bits,
-                  client_max_window_bits=client_max_window_bits)  # validates the ranges
-    if server_max_window_bits == 8:
-        raise ValueError("zlib cannot compress with an 8-bit window: use 9 to 15")
-    steps: list[tuple[ExtensionOffer, DeflateParams | None, str]] = []
-    for offer in offers:
-        if offer.name != NAME:
-            steps.append((offer, None, f"skipped: {offer.name!r} is not {NAME}"))
-            continue
-        try:
-            answer = _answer(DeflateParams.from_offer(offer), server_no_context_takeover,
-                             client_no_context_takeover, server_max_window_bits,
-                             client_max_window_bits, require_client_max_window_bits)
-        except HandshakeError as exc:
-            steps.append((offer, None, f"declined: {exc}"))
-        else:
-            done = any(a is not None for _, a, _ in steps)
-            steps.append((offer, None if done else answer,
-                          "not considered: an earlier offer was accepted" if done else
-                          f"accepted: {answer.to_header()}"))
-    return steps
-
-
-def negotiate(offers: str | Sequence[ExtensionOffer], **config: int | bool | None
-              ) -> DeflateParams | None:
-    """The server's answer to the first acceptable offer, or ``None`` (compression off).
-
-    Args:
-        offers: the client's ``Sec-WebSocket-Extensions`` value or parsed offers.
-        config: the keywords of :func:`negotiate_steps`, which documents the policy.
-    """
-    for _, answer, _ in negotiate_steps(offers, **config):  # type: ignore[arg-type]
-        if answer is not None:
-            return answer
-    return None
-
-
-def check_response_params(offered: DeflateParams, answered: DeflateParams
-                          ) -> list[NegotiationProblem]:
-    """What is wrong with a server's answer to ``offered`` (empty list: acceptable).
-
-    ``answered`` comes from ``DeflateParams.from_offer(..., response=True)``. When a client
-    made several offers, the answer is acceptable if it fits any one of them.
-    """
-    problems = []
-    if offered.server_no_context_takeover and not answered.server_no_context_takeover:
-        problems.append(("server_no_context_takeover", "offered but missing from the answer: "
-                         "a server accepts it by echoing it"))
-    ask, got = offered.server_max_window_bits, answered.server_max_window_bits
-    if ask is not None and got is None:
-        problems.append(("server_max_window_bits", f"offered as {ask} but missing from the "
-                         "answer: a server accepts it by echoing the same or a smaller value"))
-    elif ask is not None and got is not None and got > ask:
-        problems.append(("server_max_window_bits",
-                         f"answered {got}, larger than the {ask} offered"))
-    ask_c, got_c = offered.client_max_window_bits, answered.client_max_window_bits
-    if got_c is True:
-        problems.append(("client_max_window_bits", "in the answer without a value: an answer "
-                         "names the client's window size"))
-    elif ask_c is None and got_c is not None:
-        problems.append(("client_max_window_bits", "in the answer although the client did "
-                         "not offer it: the server must not include it then"))
-    elif isinstance(ask_c, int) and ask_c is not True and got_c is not None and got_c > ask_c:
-        problems.append(("client_max_window_bits",
-                         f"answered {got_c}, larger than the {ask_c} offered"))
-    return [NegotiationProblem(p, m, _SECTION[p]) for p, m in problems]
 
 
 # -- compression ----------------------------------------------------------------------------
-
-def _check_bits(bits: int) -> None:
-    if isinstance(bits, bool) or not isinstance(bits, int) or not 8 <= bits <= 15:
-        raise ValueError(f"max_window_bits is 8-15, not {bits!r} (RFC 7692 §7.1.2)")
-
 
 class Deflater:
     """Compress messages for one direction of a connection (RFC 7692 §7.2.1).
@@ -423,7 +61,7 @@ class Deflater:
 
     def __init__(self, *, no_context_takeover: bool = False, max_window_bits: int = 15,
                  level: int = zlib.Z_DEFAULT_COMPRESSION) -> None:
-        _check_bits(max_window_bits)
+        check_window_bits(max_window_bits)
         self.no_context_takeover = no_context_takeover
         self.max_window_bits = max_window_bits
         self.window_bits = max(9, max_window_bits)
@@ -467,7 +105,7 @@ class Inflater:
 
     def __init__(self, *, no_context_takeover: bool = False, max_window_bits: int = 15,
                  max_size: int | None = None) -> None:
-        _check_bits(max_window_bits)
+        check_window_bits(max_window_bits)
         self.no_context_takeover = no_context_takeover
         self.max_window_bits = max_window_bits
         self.max_size = max_size

@@ -270,6 +270,22 @@ class Frame:
 
     # -- display -----------------------------------------------------------------
 
+    def __repr__(self) -> str:
+        """Short and evaluable; long payloads are elided (a 1 MiB repr helps nobody)."""
+        if len(self.payload) <= 48:
+            payload = repr(self.payload)
+        else:
+            payload = f"<{len(self.payload)} bytes: {self.payload[:16]!r}...>"
+        op = self.opcode
+        op = f"Opcode.{op.name}" if isinstance(op, Opcode) else f"{op:#x}"
+        extra = "".join(
+            f", {name}={value!r}" for name, value, default in (
+                ("fin", self.fin, True), ("rsv1", self.rsv1, False), ("rsv2", self.rsv2, False),
+                ("rsv3", self.rsv3, False), ("masking_key", self.masking_key, None),
+                ("length_encoding", self.length_encoding, None))
+            if value != default)
+        return f"Frame({op}, {payload}{extra})"
+
     def __str__(self) -> str:
         from .render import frame_text
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import FrameError, Rules, Violation
-from .frames import Frame, Opcode
+from .frames import Frame, Opcode, opcode_name
 
 __all__ = ["CLOSE_CODE_FOR_RULE", "DEFAULT_MAX_SIZE", "Assembler", "Message", "close_code_for"]
 
@@ -45,6 +45,14 @@ class Message:
     def data(self) -> str | bytes:
         """``text`` for a text message, ``payload`` otherwise (like websockets' recv())."""
         return self.text if self.text is not None else self.payload
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly: the payload as hex."""
+        return {
+            "opcode": int(self.opcode), "opcode_name": opcode_name(self.opcode),
+            "frames": list(self.frames), "compressed": self.compressed,
+            "length": len(self.payload), "payload": self.payload.hex(), "text": self.text,
+        }
 
 
 class _Utf8Tracker:
@@ -142,9 +150,11 @@ class Assembler:
             payload_offset = offset + len(frame.header())
         found: list[Violation] = []
         op = int(frame.opcode)
-        if self.closed:
+        if self.closed and op in (Opcode.CONT, Opcode.TEXT, Opcode.BINARY):
             found.append(Violation(offset, Rules.FRAME_AFTER_CLOSE,
                                    f"{frame.opcode_name} frame after a close frame"))
+        if not frame.payload:  # point at the frame, not one past its end
+            payload_offset = offset
         if op & 0b1000:
             if op == Opcode.CLOSE:
                 self.closed = True
