@@ -210,7 +210,7 @@ class Decoder:
                 stop = start + length
                 fields = templates[b0 << 7 | b1 & 0b01111111].copy()
                 if stop > end:
-                    if length >= _STREAM_MIN and batching:
+                    if length >= _STREAM_MIN and batching and start <= end:
                         # A large payload: unmask it into place as it arrives (no buffering).
                         key = bytes(view[start - 4 : start]) if masked else None
                         fields["masking_key"] = key
