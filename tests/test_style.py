@@ -15,7 +15,8 @@ PACKAGE = ROOT / "wslab"
 LINTED = ("wslab", "tests", "bench", "tools", "notebooks")  # same as `make lint`
 
 # Layers, bottom (0) to top; imports inside wslab may only point down or sideways.
-LIVE = {"server", "client", "rawclient", "events", "tap", "transcript", "scenarios", "scratch",
+LIVE = {"server", "routes", "loopthread", "client", "rawclient", "events", "tap", "tap_link",
+        "scenarios", "scratch",
         "scratch_faults"}
 TIMING = {"timing"}
 PRESENTATION = {"widgets", "plots", "display"}

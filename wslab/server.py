@@ -1,0 +1,533 @@
+"""A real WebSocket server for the lab: the ``websockets`` library in a background thread.
+
+:class:`LabServer` runs ``websockets.asyncio.server.serve`` on its own event loop in its
+own thread, so it behaves the same in a Jupyter kernel (whose loop is already running),
+a script and pytest, and a *sync* client in the same process never deadlocks it. It
+listens on 127.0.0.1 unless told otherwise, and records everything it sees in an
+:class:`~wslab.events.EventLog`::
+
+    with LabServer() as srv:
+        print(client.echo(srv.url + "/echo", "hi"))
+        srv.wait_for("closed")
+        print(format_events(srv.events))
+
+Events come from two documented hooks of ``websockets``: its debug log (every frame
+sent and received, every handshake answer, every error; see its logging guide) through
+a private logger, and ``create_connection=``, a :class:`ServerConnection` subclass that
+numbers connections and notes when TCP comes and goes.
+
+Built-in routes (:data:`DEFAULT_ROUTES`): "/echo", "/raise" (1011), "/silent",
+"/close/<code>", "/policy" (1008), "/capacity" (1013), "/slow" (blocks the loop). Unknown
+paths get HTTP 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import ipaddress
+import logging
+import socket
+import ssl
+import threading
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any, ClassVar, cast
+from urllib.parse import urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from .close import describe, is_sendable
+from .events import ConnectionSummary, Event, EventLog, event_from_record, exception_detail
+
+__all__ = ["DEFAULT_ROUTES", "Handler", "LabServer"]
+
+_log = logging.getLogger("wslab.server")
+Handler = Callable[[ServerConnection], Awaitable[None]]
+ProcessRequest = Callable[[ServerConnection, Request], Awaitable[Response | None] | Response | None]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _LabConnection(ServerConnection):
+    """A server connection that knows its lab server and its number."""
+
+    def __init__(self, lab: LabServer, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lab = lab
+        self.conn_id = lab._new_conn_id()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self.lab._live.add(self)
+        self.lab._log.add(self.conn_id, "connect", peer=transport.get_extra_info("peername"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self.lab._live.discard(self)
+        opened = self.response is not None and self.response.status_code == 101
+        sent, rcvd = self.protocol.close_sent, self.protocol.close_rcvd
+        code = self.close_code if opened else None  # as websockets: received, 1006 if none
+        self.lab._log.add(
+            self.conn_id, "closed", opened=opened, code=None if code is None else int(code),
+            reason=self.close_reason if opened else None,
+            sent=None if sent is None else (int(sent.code), sent.reason),
+            rcvd=None if rcvd is None else (int(rcvd.code), rcvd.reason),
+            clean=sent is not None and rcvd is not None,
+        )
+
+
+class _Recorder(logging.Handler):
+    """Turns the ``websockets`` log records of one server into events."""
+
+    def __init__(self, lab: LabServer) -> None:
+        super().__init__(logging.DEBUG)
+        self.lab = lab
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            conn = getattr(record, "websocket", None)
+            found = event_from_record(record, conn)
+            if found is not None:
+                self.lab._log.add(getattr(conn, "conn_id", None), found[0], **found[1])
+        except Exception:  # event logging must never break the server
+            pass
+        if _log.isEnabledFor(record.levelno) and _log.hasHandlers():
+            _log.handle(record)
+
+
+# -- built-in routes ------------------------------------------------------------------------
+
+
+async def echo(conn: ServerConnection) -> None:
+    """"/echo": send every message back, text as text, binary as binary."""
+    async for message in conn:
+        await conn.send(message)
+
+
+async def fail(conn: ServerConnection) -> None:
+    """"/raise": the handler raises, so websockets closes with 1011 (internal error)."""
+    raise RuntimeError("this handler fails on purpose (websockets answers close 1011)")
+
+
+async def silent(conn: ServerConnection) -> None:
+    """"/silent": read every message, never answer."""
+    async for _ in conn:
+        pass
+
+
+async def close_with(conn: ServerConnection) -> None:
+    """"/close/<code>": close at once with that code and its name as the reason."""
+    assert conn.request is not None
+    code = int(urlsplit(conn.request.path).path.rsplit("/", 1)[1])
+    await conn.close(code, describe(code).name)
+
+
+async def policy(conn: ServerConnection) -> None:
+    """"/policy": the first message must be "token:<token>", else close 1008 "bad token"."""
+    lab = cast(_LabConnection, conn).lab
+    if await conn.recv() != f"token:{lab.token}":
+        await conn.close(1008, "bad token")
+        return
+    await conn.send("welcome")
+    await echo(conn)
+
+
+async def capacity(conn: ServerConnection) -> None:
+    """"/capacity": echo for the first ``capacity`` connections; more get 1013."""
+    lab = cast(_LabConnection, conn).lab
+    lab._capacity_used += 1
+    try:
+        if lab._capacity_used > lab.capacity:
+            await conn.close(1013, "try again later")
+            return
+        await echo(conn)
+    finally:
+        lab._capacity_used -= 1
+
+
+async def slow(conn: ServerConnection) -> None:
+    """"/slow": echo, but block the whole event loop ``slow_seconds`` per message first.
+
+    ``time.sleep`` in a coroutine stops every connection of the server: no keepalive
+    pings go out and no pongs are read, which is the classic cause of spurious 1011
+    "keepalive ping timeout" closes.
+    """
+    lab = cast(_LabConnection, conn).lab
+    async for message in conn:
+        time.sleep(lab.slow_seconds)  # blocks the event loop, on purpose
+        await conn.send(message)
+
+
+DEFAULT_ROUTES: dict[str, Handler] = {
+    "/echo": echo, "/raise": fail, "/silent": silent, "/close/": close_with,
+    "/policy": policy, "/capacity": capacity, "/slow": slow,
+}
+
+
+class LabServer:
+    """A WebSocket server on 127.0.0.1 in a background thread, recording every event.
+
+    ``LabServer.stop_all()`` stops every running one (handy when notebook cells re-run).
+
+    Args:
+        host: where to listen; anything but loopback must be asked for and logs a warning.
+        port: TCP port (0: a free one, kept across restarts when possible).
+        routes: extra or replacing routes, ``{path: async handler(connection)}``; a path
+            ending in "/" matches every path under it. Handlers get the websockets
+            ``ServerConnection``, with ``.lab`` (this server) and ``.conn_id``.
+        tls: serve wss:// with a throwaway CA made by ``trustme`` (see
+            :meth:`client_ssl_context`).
+        ping_interval, ping_timeout: keepalive (seconds; ``None`` turns it off).
+        max_size: largest message accepted (bigger: close 1009).
+        origins: acceptable Origin values (others get HTTP 403), as in websockets.
+        process_request: hook ``(connection, request) -> Response | None`` run after the
+            built-in checks (426 for a version other than 13, 404 for an unknown path);
+            if it raises, the client gets HTTP 500.
+        compression: ``None`` or ``"deflate"`` (permessage-deflate).
+        start_timeout: seconds :meth:`start` waits for the server to listen.
+        open_timeout, close_timeout: bounds on the opening and closing handshakes.
+        capacity: connections "/capacity" accepts at once (more get close 1013).
+        slow_seconds: how long "/slow" blocks the event loop per message.
+        token: what "/policy" expects (first message ``"token:<token>"``).
+    """
+
+    _running: ClassVar[set[LabServer]] = set()
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0,
+                 routes: Mapping[str, Handler] | None = None, tls: bool = False,
+                 ping_interval: float | None = 20, ping_timeout: float | None = 20,
+                 max_size: int | None = 2**20, origins: list[Any] | None = None,
+                 process_request: ProcessRequest | None = None,
+                 compression: str | None = None, start_timeout: float = 5,
+                 open_timeout: float = 5, close_timeout: float = 2, capacity: int = 2,
+                 slow_seconds: float = 1.0, token: str = "secret") -> None:
+        if not _is_loopback(host):
+            warnings.warn(f"LabServer listens on {host}, beyond this machine: anyone who "
+                          f"can reach it can use it", stacklevel=2)
+            _log.warning("LabServer binding to non-loopback address %s", host)
+        if compression not in (None, "deflate"):
+            raise ValueError(f"compression is None or 'deflate', not {compression!r}")
+        self._host, self._requested_port, self._port = host, port, port
+        self.routes: dict[str, Handler] = {**DEFAULT_ROUTES, **(routes or {})}
+        self.capacity, self.slow_seconds, self.token = capacity, slow_seconds, token
+        self._capacity_used = 0
+        self.tls = tls
+        self._serve_kwargs: dict[str, Any] = dict(
+            ping_interval=ping_interval, ping_timeout=ping_timeout, max_size=max_size,
+            origins=origins, compression=compression, open_timeout=open_timeout,
+            close_timeout=close_timeout)
+        self._user_process_request = process_request
+        self.start_timeout = start_timeout
+        self._log = EventLog()
+        self._ids = 0
+        self._id_lock = threading.Lock()
+        self._live: set[_LabConnection] = set()
+        self._ca: Any = None
+        self._server_ssl: ssl.SSLContext | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: Server | None = None
+
+    # -- properties ------------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the requested one before the first start)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """``ws://127.0.0.1:PORT`` (``wss://`` with TLS); add a route path to it."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"{'wss' if self.tls else 'ws'}://{host}:{self._port}"
+
+    @property
+    def address(self) -> tuple[Any, ...] | None:
+        """The listening socket's address, e.g. ``("127.0.0.1", 8765)`` (``None`` if stopped)."""
+        server = self._server
+        return server.sockets[0].getsockname() if server is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def events(self) -> list[Event]:
+        """A snapshot of the event log, oldest first."""
+        return self._log.snapshot()
+
+    @property
+    def log(self) -> EventLog:
+        """The event log itself (to :meth:`EventLog.find` or wait with ``after=``)."""
+        return self._log
+
+    @property
+    def connections(self) -> list[ConnectionSummary]:
+        """One summary per connection seen since the last :meth:`clear_events`."""
+        return self._log.connections()
+
+    def clear_events(self) -> None:
+        self._log.clear()
+
+    def wait_for(self, kind: str, conn_id: int | None = None, *, timeout: float = 5,
+                 match: Any = None, after: int = -1) -> Event:
+        """Wait for an event (see :meth:`wslab.events.EventLog.wait_for`).
+
+        Raises:
+            TimeoutError: none came within ``timeout``; the message lists what was seen.
+        """
+        return self._log.wait_for(kind, conn_id, timeout=timeout, match=match, after=after)
+
+    def conn_id_for(self, local_address: tuple[Any, ...], timeout: float = 5) -> int:
+        """The conn_id of the connection a client opened from ``local_address``.
+
+        Raises:
+            TimeoutError: the server saw no such connection within ``timeout``.
+        """
+        peer = tuple(local_address[:2])
+        event = self.wait_for("connect", timeout=timeout,
+                              match=lambda e: tuple((e.detail.get("peer") or ())[:2]) == peer)
+        assert event.conn_id is not None
+        return event.conn_id
+
+    # -- TLS -------------------------------------------------------------------------------
+
+    def _make_tls(self) -> ssl.SSLContext:
+        if self._server_ssl is None:
+            import trustme
+
+            self._ca = trustme.CA()
+            cert = self._ca.issue_cert("127.0.0.1", "localhost", "::1")
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            cert.configure_cert(ctx)
+            # No TLS 1.3 session tickets: websockets' sync client reads them in its reader
+            # thread while the main thread writes, and Python's SSL sockets are not safe for
+            # that (seen here: rare handshake timeouts and "[SSL] internal error").
+            ctx.num_tickets = 0
+            self._server_ssl = ctx
+        return self._server_ssl
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """An SSLContext that trusts this server's throwaway CA (for wss:// clients).
+
+        Raises:
+            ValueError: the server does not use TLS.
+        """
+        if not self.tls:
+            raise ValueError("this LabServer serves ws://, not wss:// (use tls=True)")
+        self._make_tls()
+        ctx = ssl.create_default_context()
+        self._ca.configure_trust(ctx)
+        return ctx
+
+    # -- start and stop --------------------------------------------------------------------
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        if self._requested_port == 0 and self._port:  # keep the URL across restarts
+            with contextlib.suppress(OSError):
+                return socket.create_server((self._host, self._port), family=family)
+        return socket.create_server((self._host, self._requested_port), family=family)
+
+    def start(self) -> LabServer:
+        """Listen and serve in a background thread; return ``self``.
+
+        Raises:
+            RuntimeError: already running.
+            OSError: the address cannot be bound.
+            TimeoutError: the server did not start within ``start_timeout``.
+        """
+        if self.running:
+            raise RuntimeError(f"LabServer is already running at {self.url}")
+        server_ssl = self._make_tls() if self.tls else None
+        sock = self._bind()
+        self._port = sock.getsockname()[1]
+        loop = asyncio.new_event_loop()
+        servers: list[Server] = []  # what _open made, for _run to clean up in any case
+        thread = threading.Thread(target=self._run, args=(loop, servers),
+                                  name=f"wslab-server-{self._port}", daemon=True)
+        thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._open(sock, server_ssl, servers),
+                                                  loop)
+        try:
+            self._server = future.result(self.start_timeout)
+        except BaseException as exc:
+            future.cancel()
+            sock.close()
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(self.start_timeout)
+            if isinstance(exc, concurrent.futures.TimeoutError):
+                raise TimeoutError(f"LabServer did not start within {self.start_timeout:g} s"
+                                   ) from None
+            raise
+        self._loop, self._thread = loop, thread
+        LabServer._running.add(self)
+        self._capacity_used = 0
+        self._log.add(None, "server_started", url=self.url)
+        return self
+
+    async def _open(self, sock: socket.socket, server_ssl: ssl.SSLContext | None,
+                    servers: list[Server]) -> Server:
+        logger = logging.Logger(f"wslab.server.{self._port}", logging.DEBUG)  # unregistered
+        logger.addHandler(_Recorder(self))
+
+        def make_connection(*args: Any, **kwargs: Any) -> _LabConnection:
+            return _LabConnection(self, *args, **kwargs)
+
+        server = await serve(self._dispatch, sock=sock, ssl=server_ssl, logger=logger,
+                             create_connection=cast(Any, make_connection),
+                             process_request=self._process_request, **self._serve_kwargs)
+        servers.append(server)
+        return server
+
+    def _run(self, loop: asyncio.AbstractEventLoop, servers: list[Server]) -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_forever()
+        finally:
+            try:  # after a clean _shutdown this finds nothing left; after a timeout, it must
+                for server in servers:
+                    server.server.close()  # the listening socket
+                for conn in list(self._live):
+                    if conn.loop is loop:
+                        conn.transport.abort()
+                tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                for task in tasks:
+                    task.cancel()
+                if tasks:
+                    loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                asyncio.set_event_loop(None)
+                loop.close()
+
+    def stop(self, timeout: float = 5, *, code: int = 1001, reason: str = "") -> None:
+        """Close every connection with ``code`` (1001 going away), stop, join the thread.
+
+        Does nothing if the server is not running. Connections that ignore the close
+        are dropped after ``close_timeout``; handlers still running are cancelled.
+
+        Raises:
+            TimeoutError: the loop did not stop in time (a handler blocking it?).
+        """
+        loop, thread, server = self._loop, self._thread, self._server
+        if loop is None or thread is None:
+            return
+        self._loop = self._thread = self._server = None
+        LabServer._running.discard(self)
+        try:
+            if server is not None and thread.is_alive():
+                future = asyncio.run_coroutine_threadsafe(
+                    self._shutdown(server, code, reason, grace=timeout * 0.6), loop)
+                try:
+                    future.result(timeout)
+                except concurrent.futures.TimeoutError:
+                    future.cancel()
+                    raise TimeoutError(
+                        f"LabServer at port {self._port} did not stop within {timeout:g} s "
+                        f"(is a handler blocking the event loop?)") from None
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop may be closed already
+                loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout)
+
+    async def _shutdown(self, server: Server, code: int, reason: str, grace: float) -> None:
+        for conn in list(self._live):
+            if conn.request is None:  # no handshake yet: nothing to close but TCP
+                conn.transport.abort()
+        server.close(code=code, reason=reason)
+        try:
+            await asyncio.wait_for(asyncio.shield(server.wait_closed()), grace)
+        except asyncio.TimeoutError:
+            for conn in list(self._live):
+                conn.transport.abort()
+            for task in list(server.handler_tasks):
+                task.cancel()
+            await asyncio.sleep(0)
+        self._log.add(None, "server_stopped", code=code, reason=reason)
+
+    @classmethod
+    def stop_all(cls, timeout: float = 5) -> None:
+        """Stop every LabServer still running in this process."""
+        for server in list(cls._running):
+            server.stop(timeout)
+
+    def __enter__(self) -> LabServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<LabServer {self.url} {state}, {len(self._log)} events>"
+
+    # -- inside the server's thread --------------------------------------------------------
+
+    def _new_conn_id(self) -> int:
+        with self._id_lock:
+            self._ids += 1
+            return self._ids
+
+    def _route(self, path: str) -> Handler | None:
+        if path in self.routes:
+            return self.routes[path]
+        prefixes = [p for p in self.routes if p.endswith("/") and path.startswith(p)]
+        return self.routes[max(prefixes, key=len)] if prefixes else None
+
+    async def _process_request(self, conn: ServerConnection, request: Request) -> Any:
+        version = request.headers.get("Sec-WebSocket-Version")
+        if version is not None and version.strip() != "13":
+            # RFC 6455 §4.2.2 and §4.4: 426 and the versions understood (websockets says 400).
+            response = conn.respond(426, f"Sec-WebSocket-Version {version!r} is not "
+                                         f"supported; this server speaks version 13.\n")
+            response.headers["Sec-WebSocket-Version"] = "13"
+            response.headers["Upgrade"] = "websocket"
+            return response
+        path = urlsplit(request.path).path
+        if self._route(path) is None:
+            return conn.respond(404, f"No route for {path}; routes: "
+                                     f"{', '.join(sorted(self.routes))}\n")
+        if self._route(path) is close_with:
+            tail = path.rsplit("/", 1)[1]
+            if not tail.isdigit() or not is_sendable(int(tail)):
+                return conn.respond(400, f"{tail!r} is not a close code that can be sent on "
+                                         f"the wire (1000-1003, 1007-1014, 3000-4999)\n")
+        if self._user_process_request is not None:
+            result = self._user_process_request(conn, request)
+            if isinstance(result, Awaitable):
+                result = await result
+            return result
+        return None
+
+    async def _dispatch(self, conn: ServerConnection) -> None:
+        assert conn.request is not None
+        handler = self._route(urlsplit(conn.request.path).path)
+        assert handler is not None  # _process_request answered 404 otherwise
+        try:
+            await handler(conn)
+        except ConnectionClosed:
+            pass  # the peer closed (or broke a rule) while the handler read: a normal end
+        except Exception as exc:
+            # Logged here, before websockets sends close 1011, so the log reads in order.
+            self._log.add(getattr(conn, "conn_id", None), "exception",
+                          **exception_detail("handler", exc))
+            raise
