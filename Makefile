@@ -5,6 +5,8 @@
 #   make test             create .venv, install test deps, run the whole pytest suite
 #   make test PYTEST_ARGS="tests/test_notebooks.py -x"   run part of it
 #   make bench            run the codec benchmark
+#   make conformance      Autobahn|Testsuite (kosoku): scratch server vs websockets, -> reports/conformance/
+#   make fuzz             fuzz the codec: 1,000,000 inputs (FUZZ_ARGS="--count 20000 --seed 7")
 #   make lint             ruff check
 #   make clean-notebooks  strip outputs and execution counts from notebooks/*.ipynb
 #
@@ -16,6 +18,7 @@ BIN := $(VENV)/bin
 PIP_QUIET ?= -qq
 PIP := $(BIN)/python -m pip $(PIP_QUIET) --disable-pip-version-check
 PYTEST_ARGS ?=
+FUZZ_ARGS ?=
 LAB_ARGS ?=
 # JupyterLab refuses to run as root unless told; containers often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
@@ -25,12 +28,14 @@ RUN_STAMP := $(VENV)/.installed-run-stamp
 TEST_STAMP := $(VENV)/.installed-test-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test bench lint clean-notebooks
+.PHONY: help lab test bench lint clean-notebooks conformance fuzz
 
 help:
 	@echo "make lab              install into $(VENV) and open JupyterLab (127.0.0.1)"
 	@echo "make test             install test deps into $(VENV) and run pytest"
 	@echo "make bench            run bench/bench_codec.py"
+	@echo "make conformance      Autobahn cases 1-10, 12, 13 vs the scratch and websockets servers"
+	@echo "make fuzz             fuzz dissect, Decoder and handshake parsing (1,000,000 inputs)"
 	@echo "make lint             ruff check"
 	@echo "make clean-notebooks  strip outputs from notebooks/*.ipynb"
 
@@ -59,6 +64,14 @@ test: $(TEST_STAMP)
 
 bench: $(RUN_STAMP)
 	$(BIN)/python bench/bench_codec.py
+
+# Several minutes (12.* and 13.* are slow); reports in reports/conformance/, summary.md there.
+conformance: $(TEST_STAMP)
+	$(BIN)/python tools/conformance.py $(CONFORMANCE_ARGS)
+
+# A few minutes on 2 cores; failing inputs go to reports/fuzz/ (with how to replay them).
+fuzz: $(TEST_STAMP)
+	$(BIN)/python tools/fuzz.py $(FUZZ_ARGS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/python -m ruff check wslab tests bench tools notebooks

@@ -219,3 +219,29 @@ def test_arbitrary_bytes_give_frames_or_a_frame_error(data, cuts, sender, deflat
     except FrameError as exc:
         assert exc.rule.rfc.startswith("RFC")
         assert exc.offset is None or 0 <= exc.offset < len(data) + 1
+
+
+@pytest.mark.parametrize("size", [50, 5000, 100_000])
+@pytest.mark.parametrize("mask", [None, b"abcd"])
+def test_bad_utf8_fails_before_the_frame_is_complete(size: int, mask: bytes | None) -> None:
+    payload = b"a" * size + b"\xff" + b"b" * size
+    head = Frame.text("x").serialize()
+    data = head + Frame(Opcode.TEXT, payload, masking_key=mask).serialize()
+    decoder = Decoder(max_size=None)
+    frames = decoder.feed(data[: len(data) - size // 2])  # the bad byte is in, the end is not
+    assert frames == [Frame.text("x")]
+    assert decoder.error is not None and decoder.error.rule is Rules.TEXT_UTF8
+    header = len(Frame(Opcode.TEXT, payload, masking_key=mask).header())
+    assert decoder.error.offset == len(head) + header + size
+
+
+def test_valid_text_arriving_in_pieces_is_not_refused_early() -> None:
+    euro = "€".encode()
+    first = Frame(Opcode.TEXT, b"ab" + euro[:1], fin=False).serialize()
+    second = Frame(Opcode.CONT, euro[1:] + "é".encode() * 40).serialize()
+    decoder = Decoder()
+    decoder.feed(first)
+    for i in range(len(second)):  # byte by byte, splitting "é" everywhere
+        decoder.feed(second[i : i + 1])
+    assert decoder.error is None
+    assert decoder.pop_messages()[0].text == "ab€" + "é" * 40

@@ -192,6 +192,11 @@ def _parser() -> argparse.ArgumentParser:
                                    "handshake (RFC 6455 §4), header by header.")
     p.add_argument("file", metavar="FILE", help="file with the raw bytes, or - for stdin")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    # Listed here for --help; its own options live in wslab.scratch.serve_main.
+    sub.add_parser("serve", add_help=False,
+                   help="run the from-scratch server (wslab.scratch) on 127.0.0.1; "
+                        "see `serve --help`")
     return parser
 
 
@@ -308,9 +313,14 @@ def _cmd_handshake(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["serve"]:
+        from .scratch import serve_main  # the live layer, only for this command
+
+        return serve_main(args_list[1:])
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(args_list)
         if args.command == "dissect":
             return _cmd_dissect(args)
         if args.command == "build":

@@ -11,10 +11,11 @@ Message-level rules live in :class:`wslab.messages.Assembler`.
 
 from __future__ import annotations
 
+import codecs
 from collections import deque
 from typing import Any
 
-from .errors import FrameError, Incomplete
+from .errors import FrameError, Incomplete, Rules
 from .frames import Frame, Opcode, Sender, parse_frame
 from .mask import _np, apply_mask, mask_into
 from .messages import DEFAULT_MAX_SIZE, Assembler, Message, close_code_for
@@ -77,6 +78,8 @@ class Decoder:
         self._buf = bytearray()
         self._base = 0  # absolute offset of the first byte not yet consumed
         self._big: Any = None  # a large frame whose payload is arriving (see _fill_big)
+        self._partial: Any = None  # UTF-8 checked so far of an incomplete text frame
+        self._to_check: Any = None  # an incomplete text frame found by _scan
         self._ok = _fast_ok_table(deflate)
         self._mask_needed = {"client": 1, "server": 0}.get(sender or "", -1)
 
@@ -108,6 +111,14 @@ class Decoder:
             data = self._buf
         frames, marks, pos = self._scan(data)
         frames = self._build(frames, marks)
+        if self._to_check is not None:
+            at, b0, hl, key, a, b = self._to_check
+            self._to_check = None
+            if self.error is None:
+                with memoryview(data) as view:
+                    part = view[a:b]
+                    self._check_text_prefix(at, b0, hl, key, part, 0)
+                    part.release()
         if data is self._buf:
             del self._buf[:pos]
         elif pos < len(data):
@@ -130,6 +141,11 @@ class Decoder:
         assert self._big is not None
         fields, out, filled, key, b0, hl = self._big
         take = min(len(out) - filled, len(data))
+        if b0 & 0b1111 < 2 and take < len(out) - filled:
+            self._check_text_prefix(self._base - hl - filled, b0, hl, key,
+                                    memoryview(data)[:take], filled)
+            if self.error is not None:
+                return b""
         mask_into(out, filled, memoryview(data)[:take], key)
         filled += take
         self._base += take
@@ -210,9 +226,14 @@ class Decoder:
                 stop = start + length
                 fields = templates[b0 << 7 | b1 & 0b01111111].copy()
                 if stop > end:
-                    if length >= _STREAM_MIN and batching and start <= end:
+                    if start > end:  # the header itself is not complete
+                        break
+                    key = bytes(view[start - 4 : start]) if masked else None
+                    if b0 & 0b1111 < 2:  # text or continuation: fail fast on bad UTF-8,
+                        # once the frames before it have gone through the assembler
+                        self._to_check = (self._base + pos, b0, start - pos, key, start, end)
+                    if length >= _STREAM_MIN and batching:
                         # A large payload: unmask it into place as it arrives (no buffering).
-                        key = bytes(view[start - 4 : start]) if masked else None
                         fields["masking_key"] = key
                         out = _np.empty(length, dtype=_np.uint8)
                         mask_into(out, 0, view[start:end], key)
@@ -291,6 +312,53 @@ class Decoder:
             if message is not None:
                 messages.append(message)
         return frames
+
+    def _check_text_prefix(self, at: int, b0: int, hl: int, key: bytes | None,
+                           received: Any, first: int) -> None:
+        """Check the UTF-8 of a text frame's payload before the frame is complete.
+
+        RFC 6455 §8.1 lets an endpoint fail the connection as soon as it sees invalid
+        UTF-8; this finds it in the part of the payload received so far, continuing
+        where the previous call stopped (``received`` is the whole payload prefix).
+
+        Args:
+            at: absolute offset of the frame; hl: its header length.
+            b0: its first byte; key: its masking key (``None`` if unmasked).
+            received: masked payload bytes, from payload index ``first`` on.
+            first: index in the payload of ``received[0]``.
+        """
+        asm = self.assembler
+        if b0 & 0b01000000:  # compressed: only the inflated message can be checked
+            return
+        if b0 & 0b1111 == Opcode.CONT:
+            tracker = asm._utf8
+            if not asm._open or tracker is None or asm._compressed:
+                return
+        partial = self._partial
+        if partial is not None and partial[0] == at:
+            _, done, decoder = partial
+        else:
+            done, decoder = 0, codecs.getincrementaldecoder("utf-8")()
+            if b0 & 0b1111 == Opcode.CONT:
+                decoder.setstate(tracker._decoder.getstate())
+        if done < first:  # a gap: the bytes before these were never checked
+            return
+        fresh = bytes(received[done - first :])
+        if not fresh:
+            return
+        if key is not None:
+            phase = done % 4
+            fresh = apply_mask(fresh, key[phase:] + key[:phase])
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(fresh, False)
+        except UnicodeDecodeError as exc:
+            bad = at + hl + done + max(exc.start - pending, 0)
+            self.error = FrameError(f"text message is not valid UTF-8 ({exc.reason}), "
+                                    f"found before the frame was complete", offset=bad,
+                                    rule=Rules.TEXT_UTF8)
+            return
+        self._partial = (at, done + len(fresh), decoder)
 
     def _slow(self, buf: Any, pos: int) -> tuple[Frame | None, int]:
         """Parse the frame at ``pos`` with every check (raises with offset and rule)."""

@@ -1,0 +1,104 @@
+"""Write notebooks/00-start-here.ipynb (clean: no outputs)."""
+# ruff: noqa: E501  (markdown cells hold long lines)
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+md, code = new_markdown_cell, new_code_cell
+cells = [
+md("""# Start here: WebSocket, taken apart
+
+Welcome to **wslab**, a lab for learning the WebSocket protocol
+([RFC 6455](https://www.rfc-editor.org/rfc/rfc6455)) by building its bytes yourself.
+
+In these notebooks you write an opening handshake or a frame byte by byte, see what every
+bit means and which RFC section says so, send it to a real server on your own machine
+(127.0.0.1) and look at what comes back. Broken input is welcome: wslab tells you what is
+wrong, at which byte, and which rule it breaks."""),
+md("""## The notebooks
+
+| | Notebook | What you take apart |
+|---|---|---|
+| 00 | **Start here** (this one) | how the lab works, a first frame |
+| 01 | [The opening handshake](01-handshake.ipynb) | the HTTP Upgrade and `Sec-WebSocket-Accept` (RFC 6455 §4, §1.3) |
+| 02 | [Frame anatomy](02-frame-anatomy.ipynb) | FIN, RSV, opcode, MASK, payload length, masking key (RFC 6455 §5.2) |
+
+Go through them in order: each one builds on the one before."""),
+md("""## How to run a cell
+
+- Click a grey code cell and press **Shift+Enter**: it runs and the next cell is selected.
+- **Run → Run All Cells** runs the whole notebook from the top.
+- If things get confusing, **Kernel → Restart Kernel and Run All Cells** starts afresh.
+
+Cells share one Python session, so run them top to bottom.
+
+## Where to run the lab
+
+- **On Binder**, nothing to install: the *launch binder* badge in the README opens this
+  notebook in JupyterLab in your browser. Binder sessions are temporary, so download what
+  you want to keep.
+- **On your computer**, with Python 3.10+ and `make`: in the project folder run `make lab`.
+  It creates `.venv`, installs wslab and its requirements, and opens this notebook in
+  JupyterLab at `http://127.0.0.1:8888` or the next free port (only your machine can reach
+  it)."""),
+md("""## A first taste: the "Hello" frame
+
+RFC 6455 §5.7 gives the exact bytes of a single-frame, unmasked text message carrying
+`Hello`: `0x81 0x05 0x48 0x65 0x6c 0x6c 0x6f`. Let's build that frame with wslab and
+compare."""),
+code("""import wslab
+
+frame = wslab.Frame.text("Hello")
+print(frame.hex())
+
+RFC_HELLO = bytes.fromhex("81 05 48 65 6c 6c 6f")  # RFC 6455 §5.7
+assert frame.serialize() == RFC_HELLO
+print("same bytes as RFC 6455 §5.7")"""),
+md("""Reading the seven bytes (RFC 6455 §5.2):
+
+- `81` = `1000 0001`: **FIN** = 1 (the last, here the only, frame of the message),
+  **RSV1-3** = 0 (no extension), **opcode** = `0x1` (text).
+- `05` = `0000 0101`: **MASK** = 0 (a server sends unmasked frames), **payload length** = 5.
+- `48 65 6c 6c 6f`: the payload, `Hello` in UTF-8.
+
+A client must mask every frame it sends (§5.3). §5.7 shows the same message masked with
+the key `37 fa 21 3d`: MASK becomes 1 (`85` = `1000 0101`), the key follows the length, and
+payload byte *i* is XORed with key byte *i* mod 4 (§5.3)."""),
+code("""masked = frame.masked_with(bytes.fromhex("37 fa 21 3d"))
+print(masked.hex())
+assert masked.serialize() == bytes.fromhex("81 85 37 fa 21 3d 7f 9f 4d 51 58")  # §5.7"""),
+md("""Parsing goes the other way: `wslab.parse_frame` reads one frame from bytes and returns
+it with the offset just past its end."""),
+code("""parsed, end = wslab.parse_frame(masked.serialize())
+print("opcode:", parsed.opcode_name, "| FIN:", parsed.fin, "| masked:", parsed.masked)
+print("payload:", parsed.text_value, "| frame ends at byte", end)"""),
+md("""## When the bytes are wrong
+
+wslab's parser is strict: bytes that break a rule raise `wslab.FrameError`, which says
+what is wrong, at which byte offset, and which RFC section holds the rule. Opcodes
+`0x3`-`0x7` and `0xB`-`0xF` are reserved (§5.2), so a frame starting with `0x83` is refused:"""),
+code("""try:
+    wslab.parse_frame(bytes.fromhex("83 00"))
+except wslab.FrameError as err:
+    print(err)
+    print("offset:", err.offset, "| rule:", err.rule.id, "| see:", err.rule.rfc)"""),
+md("""Bytes that simply stop too early get a different answer, `wslab.Incomplete` (a kind of
+`FrameError`), which says how many more bytes are needed:"""),
+code("""try:
+    wslab.parse_frame(RFC_HELLO[:4])
+except wslab.Incomplete as err:
+    print(err)
+    print("have", err.have, "bytes, need", err.need, "more")"""),
+md("""## Next
+
+Open [01 — The opening handshake](01-handshake.ipynb): before any frame is sent, client
+and server agree to speak WebSocket over an ordinary HTTP request."""),
+]
+nb = new_notebook(cells=cells, metadata={
+    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+    "language_info": {"name": "python"},
+})
+nbformat.validate(nb)
+nbformat.write(nb, Path(__file__).resolve().parent.parent / "notebooks" / "00-start-here.ipynb")
