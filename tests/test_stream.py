@@ -245,3 +245,31 @@ def test_valid_text_arriving_in_pieces_is_not_refused_early() -> None:
         decoder.feed(second[i : i + 1])
     assert decoder.error is None
     assert decoder.pop_messages()[0].text == "ab€" + "é" * 40
+
+
+@pytest.mark.parametrize("header", [
+    "82 7f 7f ff ff ff ff ff ff ff",  # 2**63 - 1 bytes declared, no limit set
+    "82 ff 40 00 00 00 00 00 00 00 61 62 63 64",  # masked, 2**62 bytes declared
+])
+def test_no_limit_never_allocates_what_a_header_claims(header: str) -> None:
+    # Found by tools/fuzz.py: the in-place path allocated the declared length up front.
+    decoder = Decoder(max_size=None)
+    assert decoder.feed(bytes.fromhex(header) + b"some payload") == []
+    assert decoder.buffered == len(bytes.fromhex(header)) + 12
+
+
+def test_control_frames_are_bounded_by_125_not_by_max_size() -> None:
+    pong = Frame(Opcode.PONG, b"x" * 125)
+    decoder = Decoder(max_size=14)
+    assert decoder.feed(pong.serialize()) == [pong] and decoder.error is None
+
+
+def test_errors_survive_pickling() -> None:
+    import pickle
+
+    from wslab.errors import HandshakeError
+
+    for error in (first_error(b"\x83\x00"), Incomplete(offset=1, have=2, need=3),
+                  HandshakeError("bad key", rfc="RFC 6455 §4.2.1", status=400)):
+        copy = pickle.loads(pickle.dumps(error))
+        assert (type(copy), str(copy), copy.__dict__) == (type(error), str(error), error.__dict__)

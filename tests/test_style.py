@@ -16,8 +16,8 @@ LINTED = ("wslab", "tests", "bench", "tools", "notebooks")  # same as `make lint
 
 # Layers, bottom (0) to top; imports inside wslab may only point down or sideways.
 LIVE = {"server", "routes", "loopthread", "client", "rawclient", "events", "tap", "tap_link",
-        "scenarios", "scratch",
-        "scratch_faults"}
+        "pcap", "scenarios", "scenarios_core", "scenarios_result", "scenarios_close",
+        "scenarios_keepalive", "scenarios_handshake", "scratch", "scratch_faults"}
 TIMING = {"timing"}
 PRESENTATION = {"widgets", "plots", "display"}
 ENTRY_POINTS = {"cli", "__main__"}  # command line: above every layer

@@ -166,7 +166,8 @@ class Dissection:
             go (a field cut short has ``value=None``); they cover
             ``data[incomplete.offset:]`` exactly. Empty when nothing is incomplete.
         max_size: the message size limit applied (``None``: none).
-        partial_violations: per-frame rules the incomplete frame's header already breaks
+        partial_violations: rules the incomplete frame already breaks (in its header, or
+            invalid UTF-8 in the part of a text payload received)
             (once its header is complete), e.g. a 64-bit length with the top bit set.
     """
 
@@ -392,9 +393,18 @@ def dissect(data: bytes | bytearray | memoryview, *, sender: Sender | None = Non
             if need <= 0 and length is not None:  # the header is all there
                 need, what = header_len + length - have, "frame"
                 fields.append(_partial_payload(data, pos + header_len, end, length))
-                problems = _problems(data, pos, _head(data, pos, header_len), header_len,
-                                     length, sender, deflate)
-                if max_size is not None and length > max_size:
+                head = _head(data, pos, header_len)
+                problems = _problems(data, pos, head, header_len, length, sender, deflate)
+                # What has arrived of a text payload may already break UTF-8 (§8.1).
+                check = assembler.prefix_check(data[pos], pos + header_len, length)
+                if check is not None:
+                    received = data[pos + header_len : end]
+                    key = head.masking_key
+                    bad = (check.feed(apply_mask(received, key) if key else received)
+                           if received else check.violation)
+                    if bad is not None:
+                        problems.append(bad)
+                if max_size is not None and length > max_size and not data[pos] & 0b1000:
                     problems.append(Violation(pos + 1, Rules.MESSAGE_TOO_BIG,
                                               f"payload of {length} bytes is over the limit "
                                               f"of {max_size}"))

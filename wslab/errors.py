@@ -3,8 +3,9 @@
 Every problem wslab reports names *what* is wrong, *where* (a byte offset) and
 *which rule* it breaks (an RFC section). Strict decoders raise :class:`FrameError`;
 dissectors never raise on bytes and return :class:`Violation` records instead.
-Both use the same :class:`Rule` values, so a strict error and a dissection
-violation for the same bytes always agree.
+Both use the same :class:`Rule` values and the same per-frame checks
+(:func:`wslab.frames.frame_problems`), so a strict error names the first of the
+violations a dissection lists for the same bytes.
 """
 
 from __future__ import annotations
@@ -132,6 +133,21 @@ class Rules:
 
 class WslabError(Exception):
     """Base class of every error wslab raises on purpose."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # The constructors take keyword-only arguments, which pickle's default (calling
+        # the class with self.args) cannot pass: rebuild from the attributes instead, so
+        # errors can cross process boundaries (multiprocessing, pytest-xdist).
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[WslabError], args: tuple[object, ...],
+             state: dict[str, object]) -> WslabError:
+    """Recreate a pickled wslab error (see :meth:`WslabError.__reduce__`)."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class FrameError(WslabError, ValueError):

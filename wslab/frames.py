@@ -375,7 +375,8 @@ def parse_frame(data: bytes | bytearray | memoryview, offset: int = 0, *,
         offset: where the frame starts.
         sender: who sent the bytes ("client" frames must be masked, "server" frames not).
         deflate: permessage-deflate was negotiated (RSV1 allowed on the first data frame).
-        max_size: refuse a payload longer than this (``None``: no limit).
+        max_size: refuse a data frame's payload longer than this (``None``: no limit);
+            control frames are bounded by 125 bytes anyway.
     Returns:
         ``(frame, end)`` where ``end`` is the offset just past the frame.
     Raises:
@@ -418,7 +419,7 @@ def _parse_frame(view: memoryview, offset: int, sender: Sender | None, deflate: 
     if problems:
         where, rule, message = problems[0]
         raise FrameError(message, offset=where, rule=rule)  # type: ignore[arg-type]
-    if max_size is not None and length > max_size:
+    if max_size is not None and length > max_size and not is_control(b0 & OPCODE):
         raise FrameError(f"payload of {length} bytes is over the limit of {max_size}",
                          offset=offset + 1, rule=Rules.MESSAGE_TOO_BIG)
     end = offset + header_len + length

@@ -70,12 +70,13 @@ def _key_bytes(key: str) -> bytes:
     try:
         return key.encode("latin-1")
     except UnicodeEncodeError:
-        raise HandshakeError(f"{key!r} cannot be a header value: not ASCII",
+        raise HandshakeError(f"{key!r} cannot be a header value: it has characters outside "
+                             f"ISO-8859-1 (a Sec-WebSocket-Key is base64, plain ASCII)",
                              rfc="RFC 7230 §3.2", header="Sec-WebSocket-Key") from None
 
 
 def _accept_digest(key: str) -> bytes:
-    return hashlib.sha1(_key_bytes(key + GUID)).digest()
+    return hashlib.sha1(_key_bytes(key) + GUID.encode()).digest()
 
 
 def accept_key(key: str) -> str:

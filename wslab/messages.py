@@ -18,7 +18,8 @@ from typing import Any
 from .errors import FrameError, Rules, Violation
 from .frames import Frame, Opcode, opcode_name
 
-__all__ = ["CLOSE_CODE_FOR_RULE", "DEFAULT_MAX_SIZE", "Assembler", "Message", "close_code_for"]
+__all__ = ["CLOSE_CODE_FOR_RULE", "DEFAULT_MAX_SIZE", "Assembler", "Message", "PrefixCheck",
+           "close_code_for"]
 
 DEFAULT_MAX_SIZE = 2**20  # 1 MiB, as the websockets library
 
@@ -87,6 +88,43 @@ class _Utf8Tracker:
             return self._pending[index]
         return offset + index - len(self._pending)
 
+    def copy(self) -> _Utf8Tracker:
+        """An independent tracker in the same state (decoded text is not copied)."""
+        twin = _Utf8Tracker()
+        twin._decoder.setstate(self._decoder.getstate())
+        twin._pending = list(self._pending)
+        return twin
+
+
+class PrefixCheck:
+    """The UTF-8 check of one text frame whose payload is still arriving.
+
+    RFC 6455 §8.1 lets an endpoint fail the connection as soon as it sees invalid
+    UTF-8, without waiting for the end of the frame. Feed the payload as it arrives;
+    the first bad byte is reported at the same absolute offset as a complete check
+    would report it, whatever the chunking.
+    """
+
+    def __init__(self, tracker: _Utf8Tracker, payload_offset: int) -> None:
+        self._tracker = tracker
+        self._payload_offset = payload_offset
+        self.done = 0  # payload bytes checked so far
+        self.violation: Violation | None = None
+
+    def feed(self, unmasked: bytes) -> Violation | None:
+        """Check the next ``unmasked`` payload bytes; return the violation, once found."""
+        if self.violation is None and unmasked:
+            at = self._payload_offset + self.done
+            error = self._tracker.feed(unmasked, at, final=False)
+            self.done += len(unmasked)
+            if error is not None:
+                index, reason = error
+                self.violation = Violation(
+                    self._tracker.absolute(index, at), Rules.TEXT_UTF8,
+                    f"text message is not valid UTF-8 ({reason}), found before the frame "
+                    f"was complete")
+        return self.violation
+
 
 class Assembler:
     """Message-level state of one direction of a connection. Never raises.
@@ -122,6 +160,32 @@ class Assembler:
     def in_message(self) -> bool:
         """Whether a fragmented message is open (waiting for continuation frames)."""
         return self._open
+
+    def prefix_check(self, b0: int, payload_offset: int, length: int) -> PrefixCheck | None:
+        """A :class:`PrefixCheck` for the frame starting with ``b0``, if it carries text.
+
+        ``None`` when there is nothing to check early: binary or control frames, compressed
+        messages (only the inflated message can be checked), a continuation of no text
+        message. A frame whose declared ``length`` takes its message over ``max_size``
+        gets that violation at once, as :meth:`add` would report it first. Does not change
+        the assembler's state.
+        """
+        op = b0 & 0b1111
+        if b0 & 0b01000000 or self.closed:
+            return None
+        if op == Opcode.TEXT and not self._open:
+            check = PrefixCheck(_Utf8Tracker(), payload_offset)
+            size = length
+        elif op == Opcode.CONT and self._open and self._utf8 is not None and not self._compressed:
+            check = PrefixCheck(self._utf8.copy(), payload_offset)
+            size = self._size + length
+        else:
+            return None
+        if self.max_size is not None and size > self.max_size and length:
+            check.violation = Violation(payload_offset, Rules.MESSAGE_TOO_BIG,
+                                        f"message reaches {size} bytes, over the limit "
+                                        f"of {self.max_size}")
+        return check
 
     def _inflate(self, payload: bytes, fin: bool) -> bytes:
         if self._inflater is None:

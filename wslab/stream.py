@@ -11,11 +11,11 @@ Message-level rules live in :class:`wslab.messages.Assembler`.
 
 from __future__ import annotations
 
-import codecs
+import functools
 from collections import deque
 from typing import Any
 
-from .errors import FrameError, Incomplete, Rules
+from .errors import FrameError, Incomplete
 from .frames import Frame, Opcode, Sender, parse_frame
 from .mask import _np, apply_mask, mask_into
 from .messages import DEFAULT_MAX_SIZE, Assembler, Message, close_code_for
@@ -36,10 +36,13 @@ _TEMPLATES = {
     for b0 in range(256) for len7 in range(128)
 }  # length_encoding None: the fast path only takes minimal encodings
 _BATCH_MAX = 4096  # payloads up to this size are unmasked together in one XOR
-_STREAM_MIN = 65536  # payloads this large are unmasked into place as they arrive
+_STREAM_MIN = 65536  # payloads this large are unmasked into place as they arrive...
+_STREAM_MAX = 2**26  # ...up to this size; a larger declared length is not allocated up front
+# (with max_size=None a 10-byte header may claim 2**63 bytes: it gets buffered as it arrives)
 _ZEROS = bytes(4)
 
 
+@functools.cache
 def _fast_ok_table(deflate: bool) -> bytes:
     """First header bytes the fast path accepts without a closer look (1 = accept)."""
     table = bytearray(256)
@@ -112,12 +115,12 @@ class Decoder:
         frames, marks, pos = self._scan(data)
         frames = self._build(frames, marks)
         if self._to_check is not None:
-            at, b0, hl, key, a, b = self._to_check
+            at, b0, hl, length, key, a, b = self._to_check
             self._to_check = None
             if self.error is None:
                 with memoryview(data) as view:
                     part = view[a:b]
-                    self._check_text_prefix(at, b0, hl, key, part, 0)
+                    self._check_text_prefix(at, b0, hl, length, key, part, 0)
                     part.release()
         if data is self._buf:
             del self._buf[:pos]
@@ -142,7 +145,7 @@ class Decoder:
         fields, out, filled, key, b0, hl = self._big
         take = min(len(out) - filled, len(data))
         if b0 & 0b1111 < 2 and take < len(out) - filled:
-            self._check_text_prefix(self._base - hl - filled, b0, hl, key,
+            self._check_text_prefix(self._base - hl - filled, b0, hl, len(out), key,
                                     memoryview(data)[:take], filled)
             if self.error is not None:
                 return b""
@@ -210,7 +213,7 @@ class Decoder:
                     hl += 4
                 if (not ok[b0] or not minimal or (mask_needed >= 0 and masked != mask_needed)
                         or (b0 & 0b1000 and hl != 2 + 4 * masked)
-                        or (max_size is not None and length > max_size)):
+                        or (max_size is not None and length > max_size and not b0 & 0b1000)):
                     try:
                         frame, stop = self._slow(buf, pos)
                     except FrameError as exc:
@@ -231,8 +234,9 @@ class Decoder:
                     key = bytes(view[start - 4 : start]) if masked else None
                     if b0 & 0b1111 < 2:  # text or continuation: fail fast on bad UTF-8,
                         # once the frames before it have gone through the assembler
-                        self._to_check = (self._base + pos, b0, start - pos, key, start, end)
-                    if length >= _STREAM_MIN and batching:
+                        self._to_check = (self._base + pos, b0, start - pos, length, key,
+                                          start, end)
+                    if _STREAM_MIN <= length <= _STREAM_MAX and batching:
                         # A large payload: unmask it into place as it arrives (no buffering).
                         fields["masking_key"] = key
                         out = _np.empty(length, dtype=_np.uint8)
@@ -313,52 +317,39 @@ class Decoder:
                 messages.append(message)
         return frames
 
-    def _check_text_prefix(self, at: int, b0: int, hl: int, key: bytes | None,
+    def _check_text_prefix(self, at: int, b0: int, hl: int, length: int, key: bytes | None,
                            received: Any, first: int) -> None:
         """Check the UTF-8 of a text frame's payload before the frame is complete.
 
-        RFC 6455 §8.1 lets an endpoint fail the connection as soon as it sees invalid
-        UTF-8; this finds it in the part of the payload received so far, continuing
-        where the previous call stopped (``received`` is the whole payload prefix).
+        Continues where the previous call for the same frame stopped (see
+        :class:`wslab.messages.PrefixCheck`); sets :attr:`error` on invalid UTF-8.
 
         Args:
             at: absolute offset of the frame; hl: its header length.
-            b0: its first byte; key: its masking key (``None`` if unmasked).
+            b0: its first byte; length: its declared payload length.
+            key: its masking key (``None`` if unmasked).
             received: masked payload bytes, from payload index ``first`` on.
             first: index in the payload of ``received[0]``.
         """
-        asm = self.assembler
-        if b0 & 0b01000000:  # compressed: only the inflated message can be checked
-            return
-        if b0 & 0b1111 == Opcode.CONT:
-            tracker = asm._utf8
-            if not asm._open or tracker is None or asm._compressed:
-                return
         partial = self._partial
         if partial is not None and partial[0] == at:
-            _, done, decoder = partial
+            check = partial[1]
         else:
-            done, decoder = 0, codecs.getincrementaldecoder("utf-8")()
-            if b0 & 0b1111 == Opcode.CONT:
-                decoder.setstate(tracker._decoder.getstate())
+            check = self.assembler.prefix_check(b0, at + hl, length)
+            if check is None:
+                return
+            self._partial = (at, check)
+        done = check.done
         if done < first:  # a gap: the bytes before these were never checked
             return
         fresh = bytes(received[done - first :])
-        if not fresh:
-            return
         if key is not None:
             phase = done % 4
             fresh = apply_mask(fresh, key[phase:] + key[:phase])
-        pending = len(decoder.getstate()[0])
-        try:
-            decoder.decode(fresh, False)
-        except UnicodeDecodeError as exc:
-            bad = at + hl + done + max(exc.start - pending, 0)
-            self.error = FrameError(f"text message is not valid UTF-8 ({exc.reason}), "
-                                    f"found before the frame was complete", offset=bad,
-                                    rule=Rules.TEXT_UTF8)
-            return
-        self._partial = (at, done + len(fresh), decoder)
+        violation = check.feed(fresh) if fresh else check.violation
+        if violation is not None:
+            self.error = FrameError(violation.message, offset=violation.offset,
+                                    rule=violation.rule)
 
     def _slow(self, buf: Any, pos: int) -> tuple[Frame | None, int]:
         """Parse the frame at ``pos`` with every check (raises with offset and rule)."""
