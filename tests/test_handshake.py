@@ -583,3 +583,15 @@ def test_absolute_form_target_and_bad_targets() -> None:
 def test_explain_wants_bytes() -> None:
     with pytest.raises(HandshakeError, match="takes bytes"):
         explain(RFC_REQUEST.decode())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("value", "says", "never"), [
+    ("Upgrade", "switch protocols", "closed"),
+    ("close", "closed after this response", "switch protocols"),
+    ("keep-alive, Upgrade", "keep the TCP connection open", "closed"),
+])
+def test_connection_header_is_explained_by_its_tokens(value: str, says: str, never: str) -> None:
+    from wslab.handshake_explain import describe_header
+
+    meaning, rfc = describe_header("Connection", value, request=False)
+    assert says in meaning and never not in meaning and "RFC 7230 §6.1" in rfc

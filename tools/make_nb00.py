@@ -24,8 +24,14 @@ md("""## The notebooks
 | 00 | **Start here** (this one) | how the lab works, a first frame |
 | 01 | [The opening handshake](01-handshake.ipynb) | the HTTP Upgrade and `Sec-WebSocket-Accept` (RFC 6455 §4, §1.3) |
 | 02 | [Frame anatomy](02-frame-anatomy.ipynb) | FIN, RSV, opcode, MASK, payload length, masking key (RFC 6455 §5.2) |
+| 03 | [Ping, pong and keepalive](03-ping-pong-keepalive.ipynb) | round trips, keepalive, predict then measure when 1011 fires (§5.5.2, §5.5.3) |
+| 04 | [Close codes and 1011](04-close-codes-and-1011.ipynb) | every close code on demand; 1011 three ways; handshake failures are HTTP (§7.4) |
+| 05 | [The wire tap](05-wire-tap.ipynb) | a real conversation byte by byte; inject delay, stall and cut (§4, §5, §7) |
+| 06 | [Build a server](06-build-a-server.ipynb) | a server from scratch on the codec; Autobahn Testsuite cases, live |
+| 07 | [Frame workbench](07-frame-workbench.ipynb) | switches for every bit: build any frame and watch it dissected |
 
-Go through them in order: each one builds on the one before."""),
+Go through 01–05 in order: each one builds on the one before. 06 and 07 are for when you
+want to go further."""),
 md("""## How to run a cell
 
 - Click a grey code cell and press **Shift+Enter**: it runs and the next cell is selected.
@@ -101,4 +107,6 @@ nb = new_notebook(cells=cells, metadata={
     "language_info": {"name": "python"},
 })
 nbformat.validate(nb)
+for number, cell in enumerate(nb.cells):  # stable ids: regenerating changes nothing
+    cell.id = f"nb00-{number:02d}"
 nbformat.write(nb, Path(__file__).resolve().parent.parent / "notebooks" / "00-start-here.ipynb")

@@ -195,4 +195,6 @@ nb = new_notebook(cells=cells, metadata={
     "language_info": {"name": "python"},
 })
 nbformat.validate(nb)
+for number, cell in enumerate(nb.cells):  # stable ids: regenerating changes nothing
+    cell.id = f"nb02-{number:02d}"
 nbformat.write(nb, Path(__file__).resolve().parent.parent / "notebooks" / "02-frame-anatomy.ipynb")

@@ -227,6 +227,8 @@ def main() -> None:
     for index, cell in enumerate(nb.cells):
         cell.id = f"nb06-{index:02d}"  # stable ids: regenerating gives the same file
     path = Path(__file__).resolve().parent.parent / "notebooks" / "06-build-a-server.ipynb"
+    for number, cell in enumerate(nb.cells):  # stable ids: regenerating changes nothing
+        cell.id = f"nb06-{number:02d}"
     nbformat.write(nb, path)
     print("wrote", path)
 

@@ -238,9 +238,22 @@ def describe_header(name: str, value: str, *, request: bool) -> tuple[str, str]:
                 + (" (must include websocket)" if request else " (must be websocket)"),
                 f"RFC 6455 {'§4.1 item 5' if request else '§4.2.2 item 5.2'}; RFC 7230 §6.7")
     if low == "connection":
-        return ("connection options; the 'Upgrade' token says this connection itself is to "
-                "switch protocols", f"RFC 6455 {'§4.1 item 6' if request else '§4.2.2 item 5.3'}; "
-                "RFC 7230 §6.1")
+        tokens = [t.lower() for t in split_list(value)]
+        where = f"RFC 6455 {'§4.1 item 6' if request else '§4.2.2 item 5.3'}; RFC 7230 §6.1"
+        said = []
+        if "upgrade" in tokens:
+            said.append("'Upgrade': this connection itself is to switch protocols")
+        if "close" in tokens:
+            said.append("'close': the TCP connection is to be closed after this "
+                        "response (RFC 7230 §6.6)")
+        if "keep-alive" in tokens:
+            said.append("'keep-alive': keep the TCP connection open for more requests")
+        if not said:
+            missing = "; it lacks the 'Upgrade' token a WebSocket handshake needs"
+            return f"connection options: {', '.join(tokens) or '(none)'}{missing}", where
+        if "upgrade" not in tokens:
+            said.append("no 'Upgrade' token: this is not a switch to WebSocket")
+        return "connection options: " + "; ".join(said), where
     if low == "sec-websocket-key":
         nonce = _b64(value)
         if nonce is None:
