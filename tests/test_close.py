@@ -69,3 +69,24 @@ def test_parse_names_problems() -> None:
 @given(st.binary(max_size=125))
 def test_lenient_parse_never_raises(payload: bytes) -> None:
     parse_close_payload(payload, strict=False)
+
+
+def test_close_code_info_reads_as_one_line() -> None:
+    assert str(describe(1011)) == ("1011 Internal Error — an unexpected condition prevented "
+                                   "fulfilling the request (sent by either side; on the wire: "
+                                   "yes)")
+    assert str(describe(1006)).endswith("(sent by nobody; on the wire: no)")
+    assert str(describe(1013)).startswith("1013 Try Again Later — ")
+    for code in (1000, 1005, 1012, 3000, 4000):
+        assert "\n" not in str(describe(code)) and str(describe(code)).startswith(str(code))
+
+
+def test_close_code_info_html_card() -> None:
+    page = describe(1011)._repr_html_()
+    assert page.startswith("<div") and page.endswith("</div>")
+    assert "<b style='font-family:monospace'>1011</b> Internal Error" in page
+    assert "may be sent in a close frame" in page and "erratum 3227" in page
+    assert page.count("<li>") == len(describe(1011).causes)
+    assert "<script" not in page and "class=" in page and "style=" in page
+    never = describe(1006)._repr_html_()
+    assert "never sent on the wire" in never and "sent by nobody" in never

@@ -284,13 +284,33 @@ def test_capacity_route_says_try_again_later(srv: LabServer) -> None:
 
 
 def test_silent_route_reads_and_never_answers(srv: LabServer) -> None:
+    """No "nothing came within 0.3 s" wait: event order proves the silence.
+
+    The server logs what it received; then the client closes. Any message the server sent
+    before its answering close frame would reach the client first (TCP keeps the order, and
+    websockets' ``recv`` returns queued messages before raising), so ``recv`` raising
+    ConnectionClosedOK at once shows nothing was sent, and the server's log agrees.
+    """
     with connect(srv.url + "/silent") as ws:
         cid = srv.conn_id_for(ws.local_address)
         ws.send("anyone?")
-        srv.wait_for("recv", cid)
-        with pytest.raises(TimeoutError):
-            ws.recv(timeout=0.3)
-    assert not srv.log.find("send", cid)
+        srv.wait_for("recv", cid, match={"data": "anyone?"})
+        ws.close()
+        with pytest.raises(ConnectionClosedOK):
+            ws.recv(timeout=5)
+    srv.wait_for("closed", cid)
+    assert [e.kind for e in srv.log.find(conn_id=cid)] == [
+        "connect", "open", "recv", "close_recv", "close_sent", "closed"]
+
+
+def test_conn_id_for_takes_the_newest_connection_from_that_address() -> None:
+    server = LabServer()  # not started: its log is enough
+    for cid in (1, 2):  # a client port used again later
+        server.log.add(cid, "connect", peer=("127.0.0.1", 50_000))
+    server.log.add(3, "connect", peer=("127.0.0.1", 50_001))
+    assert server.conn_id_for(("127.0.0.1", 50_000)) == 2
+    with pytest.raises(TimeoutError, match="no 'connect' event"):
+        server.conn_id_for(("127.0.0.1", 50_002), timeout=0.05)
 
 
 def test_slow_route_blocks_the_whole_loop(srv: LabServer) -> None:

@@ -236,6 +236,8 @@ def test_several_connections_and_wait_for(echo_server: EchoServer) -> None:
             one.send("one")
             two.send("two")
             assert (one.recv(timeout=5), two.recv(timeout=5)) == ("one", "two")
+            ids = (tap.conn_id_for(one.local_address), tap.conn_id_for(two.local_address))
+            assert ids == (1, 2)
         first = tap.wait_for("close", 1, direction="s2c")
         assert first.conn_id == 1 and first.frame_dissection.close_code == 1000
         tap.wait_for(lambda t: sum(e.kind == "closed" for e in t.events()) == 2)
@@ -244,6 +246,8 @@ def test_several_connections_and_wait_for(echo_server: EchoServer) -> None:
         with pytest.raises(ValueError, match="cannot wait for 'nothing'"):
             tap.wait_for("nothing")
         assert [c.id for c in tap.connections] == [1, 2]
+        with pytest.raises(TimeoutError, match=r"the tap saw no connection from 127\.0\.0\.1:1 "):
+            tap.conn_id_for(("127.0.0.1", 1), timeout=0.05)
         texts = {cid: tap.transcript(cid).frames("c2s", "text")[0].frame_dissection.text  # type: ignore[union-attr]
                  for cid in (1, 2)}
     assert sorted(texts.values()) == ["one", "two"]

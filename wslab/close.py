@@ -8,6 +8,7 @@ most 125 bytes).
 from __future__ import annotations
 
 import enum
+import html
 import struct
 from dataclasses import dataclass, field
 
@@ -69,6 +70,31 @@ class CloseCodeInfo:
     on_wire: bool
     causes: tuple[str, ...] = field(default_factory=tuple)
     rfc: str = "RFC 6455 §7.4.1"
+
+    @property
+    def _sender(self) -> str:
+        return "either side" if self.sent_by == "either" else self.sent_by
+
+    def __str__(self) -> str:
+        """One line: ``1011 Internal Error — meaning (sent by either side; on the wire: yes)``."""
+        return (f"{self.code} {self.name} — {self.meaning} (sent by {self._sender}; "
+                f"on the wire: {'yes' if self.on_wire else 'no'})")
+
+    def _repr_html_(self) -> str:
+        """A small card (inline styles only): code, name, meaning, who sends it, causes."""
+        e = html.escape
+        colour = "#2e7d32" if self.on_wire else "#b71c1c"
+        wire = "may be sent in a close frame" if self.on_wire else "never sent on the wire"
+        causes = "".join(f"<li>{e(c)}</li>" for c in self.causes)
+        return ("<div class='wslab' data-role='close-code' style='font-family:sans-serif;"
+                "font-size:13px;border:1px solid #ddd;border-left:4px solid "
+                f"{colour};border-radius:4px;padding:6px 10px;margin:4px 0;max-width:42em'>"
+                f"<div style='font-size:15px'><b style='font-family:monospace'>{self.code}"
+                f"</b> {e(self.name)}</div><div>{e(self.meaning)}</div>"
+                f"<div style='color:#555;margin-top:2px'>sent by {e(self._sender)} · "
+                f"<span style='color:{colour}'>{wire}</span> · {e(self.rfc)}</div>"
+                + (f"<ul style='margin:4px 0 0 0;padding-left:18px;color:#333'>{causes}</ul>"
+                   if causes else "") + "</div>")
 
 
 def _i(code: int, name: str, meaning: str, sent_by: str, on_wire: bool, *causes: str,

@@ -31,11 +31,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import concurrent.futures
 import contextlib
-import ipaddress
 import logging
-import socket
 import sys
 import threading
 import warnings
@@ -46,6 +43,7 @@ from .deflate import Deflater, negotiate
 from .errors import FrameError, HandshakeError
 from .frames import Frame, Opcode
 from .handshake import build_error_response, build_response, parse_request, validate_request
+from .loopthread import LoopThread, is_loopback, tcp_listener
 from .messages import Message, close_code_for
 from .scratch_faults import MISBEHAVIOURS, parse_misbehave
 from .stream import Decoder
@@ -247,15 +245,14 @@ class ScratchServer:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, max_size: int = 2**20,
                  deflate: bool = True, misbehave: Iterable[str] = (),
                  start_timeout: float = 5) -> None:
-        if not _is_loopback(host):
+        if not is_loopback(host):
             warnings.warn(f"ScratchServer listens on {host}, beyond this machine", stacklevel=2)
         self.host, self.max_size, self.deflate = host, max_size, deflate
         self.misbehave = tuple(misbehave)
         self.misbehaviours, self.close_code = parse_misbehave(self.misbehave)
         self.start_timeout = start_timeout
         self._port = port
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._runner: LoopThread | None = None
         self._server: asyncio.AbstractServer | None = None
         self._live: dict[asyncio.Task[None], Connection] = {}
 
@@ -271,7 +268,7 @@ class ScratchServer:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._runner is not None and self._runner.running
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one TCP connection from start to end (never raises)."""
@@ -306,27 +303,12 @@ class ScratchServer:
         """
         if self.running:
             raise RuntimeError(f"ScratchServer is already running at {self.url}")
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.create_server((self.host, self._port), family=family)
+        sock = tcp_listener(self.host, self._port)
         self._port = sock.getsockname()[1]
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=_run_loop, args=(loop,),
-                                  name=f"wslab-scratch-{self._port}", daemon=True)
-        thread.start()
-        future = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._handle, sock=sock), loop)
-        try:
-            self._server = future.result(self.start_timeout)
-        except BaseException as exc:
-            future.cancel()
-            sock.close()
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(self.start_timeout)
-            if isinstance(exc, concurrent.futures.TimeoutError):
-                raise TimeoutError(f"ScratchServer did not start within "
-                                   f"{self.start_timeout:g} s") from None
-            raise
-        self._loop, self._thread = loop, thread
+        runner = LoopThread(f"wslab-scratch-{self._port}")
+        self._server = runner.start_with(asyncio.start_server(self._handle, sock=sock),
+                                         self.start_timeout, what="ScratchServer", sock=sock)
+        self._runner = runner
         return self
 
     async def _shutdown(self, grace: float) -> None:
@@ -350,19 +332,17 @@ class ScratchServer:
         Raises:
             TimeoutError: the loop did not stop within ``timeout``.
         """
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
+        runner = self._runner
+        if runner is None:
             return
-        self._loop = self._thread = None
+        self._runner = None
         try:
-            future = asyncio.run_coroutine_threadsafe(self._shutdown(timeout / 2), loop)
-            future.result(timeout)
-        except concurrent.futures.TimeoutError:
+            if runner.running:
+                runner.call(self._shutdown(timeout / 2), timeout)
+        except TimeoutError:
             raise TimeoutError(f"ScratchServer did not stop within {timeout:g} s") from None
         finally:
-            with contextlib.suppress(RuntimeError):  # the loop may be closed already
-                loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout)
+            runner.stop(timeout)
             self._server = None
 
     def __enter__(self) -> ScratchServer:
@@ -376,31 +356,6 @@ class ScratchServer:
         state = "running" if self.running else "stopped"
         extra = f", misbehave={list(self.misbehave)}" if self.misbehave else ""
         return f"<ScratchServer {self.url} {state}{extra}>"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """The server thread: run the loop until stopped, then cancel what is left and close it."""
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_forever()
-    finally:
-        tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        asyncio.set_event_loop(None)
-        loop.close()
 
 
 # -- command line: python -m wslab serve --scratch ------------------------------------------

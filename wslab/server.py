@@ -16,22 +16,19 @@ sent and received, every handshake answer, every error; see its logging guide) t
 a private logger, and ``create_connection=``, a :class:`ServerConnection` subclass that
 numbers connections and notes when TCP comes and goes.
 
-Built-in routes (:data:`DEFAULT_ROUTES`): "/echo", "/raise" (1011), "/silent",
-"/close/<code>", "/policy" (1008), "/capacity" (1013), "/slow" (blocks the loop). Unknown
-paths get HTTP 404.
+Built-in routes (:data:`DEFAULT_ROUTES`, in :mod:`wslab.routes`): "/echo", "/raise"
+(1011), "/silent", "/close/<code>", "/policy" (1008), "/capacity" (1013), "/slow" (blocks
+the loop). Unknown paths get HTTP 404.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
-import ipaddress
 import logging
 import socket
 import ssl
 import threading
-import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -42,23 +39,14 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from .close import describe, is_sendable
 from .events import ConnectionSummary, Event, EventLog, event_from_record, exception_detail
+from .loopthread import LoopThread, is_loopback, tcp_listener
+from .routes import DEFAULT_ROUTES, Handler, path_problem
 
 __all__ = ["DEFAULT_ROUTES", "Handler", "LabServer"]
 
 _log = logging.getLogger("wslab.server")
-Handler = Callable[[ServerConnection], Awaitable[None]]
 ProcessRequest = Callable[[ServerConnection, Request], Awaitable[Response | None] | Response | None]
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _LabConnection(ServerConnection):
@@ -108,75 +96,6 @@ class _Recorder(logging.Handler):
             _log.handle(record)
 
 
-# -- built-in routes ------------------------------------------------------------------------
-
-
-async def echo(conn: ServerConnection) -> None:
-    """"/echo": send every message back, text as text, binary as binary."""
-    async for message in conn:
-        await conn.send(message)
-
-
-async def fail(conn: ServerConnection) -> None:
-    """"/raise": the handler raises, so websockets closes with 1011 (internal error)."""
-    raise RuntimeError("this handler fails on purpose (websockets answers close 1011)")
-
-
-async def silent(conn: ServerConnection) -> None:
-    """"/silent": read every message, never answer."""
-    async for _ in conn:
-        pass
-
-
-async def close_with(conn: ServerConnection) -> None:
-    """"/close/<code>": close at once with that code and its name as the reason."""
-    assert conn.request is not None
-    code = int(urlsplit(conn.request.path).path.rsplit("/", 1)[1])
-    await conn.close(code, describe(code).name)
-
-
-async def policy(conn: ServerConnection) -> None:
-    """"/policy": the first message must be "token:<token>", else close 1008 "bad token"."""
-    lab = cast(_LabConnection, conn).lab
-    if await conn.recv() != f"token:{lab.token}":
-        await conn.close(1008, "bad token")
-        return
-    await conn.send("welcome")
-    await echo(conn)
-
-
-async def capacity(conn: ServerConnection) -> None:
-    """"/capacity": echo for the first ``capacity`` connections; more get 1013."""
-    lab = cast(_LabConnection, conn).lab
-    lab._capacity_used += 1
-    try:
-        if lab._capacity_used > lab.capacity:
-            await conn.close(1013, "try again later")
-            return
-        await echo(conn)
-    finally:
-        lab._capacity_used -= 1
-
-
-async def slow(conn: ServerConnection) -> None:
-    """"/slow": echo, but block the whole event loop ``slow_seconds`` per message first.
-
-    ``time.sleep`` in a coroutine stops every connection of the server: no keepalive
-    pings go out and no pongs are read, which is the classic cause of spurious 1011
-    "keepalive ping timeout" closes.
-    """
-    lab = cast(_LabConnection, conn).lab
-    async for message in conn:
-        time.sleep(lab.slow_seconds)  # blocks the event loop, on purpose
-        await conn.send(message)
-
-
-DEFAULT_ROUTES: dict[str, Handler] = {
-    "/echo": echo, "/raise": fail, "/silent": silent, "/close/": close_with,
-    "/policy": policy, "/capacity": capacity, "/slow": slow,
-}
-
-
 class LabServer:
     """A WebSocket server on 127.0.0.1 in a background thread, recording every event.
 
@@ -214,7 +133,7 @@ class LabServer:
                  compression: str | None = None, start_timeout: float = 5,
                  open_timeout: float = 5, close_timeout: float = 2, capacity: int = 2,
                  slow_seconds: float = 1.0, token: str = "secret") -> None:
-        if not _is_loopback(host):
+        if not is_loopback(host):
             warnings.warn(f"LabServer listens on {host}, beyond this machine: anyone who "
                           f"can reach it can use it", stacklevel=2)
             _log.warning("LabServer binding to non-loopback address %s", host)
@@ -237,8 +156,7 @@ class LabServer:
         self._live: set[_LabConnection] = set()
         self._ca: Any = None
         self._server_ssl: ssl.SSLContext | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._runner: LoopThread | None = None
         self._server: Server | None = None
 
     # -- properties ------------------------------------------------------------------------
@@ -266,7 +184,7 @@ class LabServer:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._runner is not None and self._runner.running
 
     @property
     def events(self) -> list[Event]:
@@ -302,8 +220,12 @@ class LabServer:
             TimeoutError: the server saw no such connection within ``timeout``.
         """
         peer = tuple(local_address[:2])
-        event = self.wait_for("connect", timeout=timeout,
-                              match=lambda e: tuple((e.detail.get("peer") or ())[:2]) == peer)
+
+        def ours(event: Event) -> bool:
+            return tuple((event.detail.get("peer") or ())[:2]) == peer
+
+        seen = self._log.find("connect", match=ours)  # the newest: ports get reused
+        event = seen[-1] if seen else self.wait_for("connect", timeout=timeout, match=ours)
         assert event.conn_id is not None
         return event.conn_id
 
@@ -340,14 +262,13 @@ class LabServer:
     # -- start and stop --------------------------------------------------------------------
 
     def _bind(self) -> socket.socket:
-        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
         if self._requested_port == 0 and self._port:  # keep the URL across restarts
             with contextlib.suppress(OSError):
-                return socket.create_server((self._host, self._port), family=family)
-        return socket.create_server((self._host, self._requested_port), family=family)
+                return tcp_listener(self._host, self._port)
+        return tcp_listener(self._host, self._requested_port)
 
     def start(self) -> LabServer:
-        """Listen and serve in a background thread; return ``self``.
+        """Listen and serve in a thread named ``wslab-server-<port>``; return ``self``.
 
         Raises:
             RuntimeError: already running.
@@ -359,25 +280,12 @@ class LabServer:
         server_ssl = self._make_tls() if self.tls else None
         sock = self._bind()
         self._port = sock.getsockname()[1]
-        loop = asyncio.new_event_loop()
-        servers: list[Server] = []  # what _open made, for _run to clean up in any case
-        thread = threading.Thread(target=self._run, args=(loop, servers),
-                                  name=f"wslab-server-{self._port}", daemon=True)
-        thread.start()
-        future = asyncio.run_coroutine_threadsafe(self._open(sock, server_ssl, servers),
-                                                  loop)
-        try:
-            self._server = future.result(self.start_timeout)
-        except BaseException as exc:
-            future.cancel()
-            sock.close()
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(self.start_timeout)
-            if isinstance(exc, concurrent.futures.TimeoutError):
-                raise TimeoutError(f"LabServer did not start within {self.start_timeout:g} s"
-                                   ) from None
-            raise
-        self._loop, self._thread = loop, thread
+        servers: list[Server] = []  # what _open made, for _abandon to clean up in any case
+        runner = LoopThread(f"wslab-server-{self._port}")
+        runner.on_exit = lambda: self._abandon(servers, runner.loop)
+        self._server = runner.start_with(self._open(sock, server_ssl, servers),
+                                         self.start_timeout, what="LabServer", sock=sock)
+        self._runner = runner
         LabServer._running.add(self)
         self._capacity_used = 0
         self._log.add(None, "server_started", url=self.url)
@@ -397,26 +305,13 @@ class LabServer:
         servers.append(server)
         return server
 
-    def _run(self, loop: asyncio.AbstractEventLoop, servers: list[Server]) -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_forever()
-        finally:
-            try:  # after a clean _shutdown this finds nothing left; after a timeout, it must
-                for server in servers:
-                    server.server.close()  # the listening socket
-                for conn in list(self._live):
-                    if conn.loop is loop:
-                        conn.transport.abort()
-                tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
-                for task in tasks:
-                    task.cancel()
-                if tasks:
-                    loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            finally:
-                asyncio.set_event_loop(None)
-                loop.close()
+    def _abandon(self, servers: list[Server], loop: asyncio.AbstractEventLoop | None) -> None:
+        """In the loop's thread once it stopped: close what a clean stop did not close."""
+        for server in servers:
+            server.server.close()  # the listening socket
+        for conn in list(self._live):
+            if conn.loop is loop:
+                conn.transport.abort()
 
     def stop(self, timeout: float = 5, *, code: int = 1001, reason: str = "") -> None:
         """Close every connection with ``code`` (1001 going away), stop, join the thread.
@@ -427,26 +322,22 @@ class LabServer:
         Raises:
             TimeoutError: the loop did not stop in time (a handler blocking it?).
         """
-        loop, thread, server = self._loop, self._thread, self._server
-        if loop is None or thread is None:
+        runner, server = self._runner, self._server
+        if runner is None:
             return
-        self._loop = self._thread = self._server = None
+        self._runner = self._server = None
         LabServer._running.discard(self)
         try:
-            if server is not None and thread.is_alive():
-                future = asyncio.run_coroutine_threadsafe(
-                    self._shutdown(server, code, reason, grace=timeout * 0.6), loop)
+            if server is not None and runner.running:
                 try:
-                    future.result(timeout)
-                except concurrent.futures.TimeoutError:
-                    future.cancel()
+                    runner.call(self._shutdown(server, code, reason, grace=timeout * 0.6),
+                                timeout)
+                except TimeoutError:
                     raise TimeoutError(
                         f"LabServer at port {self._port} did not stop within {timeout:g} s "
                         f"(is a handler blocking the event loop?)") from None
         finally:
-            with contextlib.suppress(RuntimeError):  # the loop may be closed already
-                loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout)
+            runner.stop(timeout)
 
     async def _shutdown(self, server: Server, code: int, reason: str, grace: float) -> None:
         for conn in list(self._live):
@@ -506,11 +397,9 @@ class LabServer:
         if self._route(path) is None:
             return conn.respond(404, f"No route for {path}; routes: "
                                      f"{', '.join(sorted(self.routes))}\n")
-        if self._route(path) is close_with:
-            tail = path.rsplit("/", 1)[1]
-            if not tail.isdigit() or not is_sendable(int(tail)):
-                return conn.respond(400, f"{tail!r} is not a close code that can be sent on "
-                                         f"the wire (1000-1003, 1007-1014, 3000-4999)\n")
+        problem = path_problem(cast(Handler, self._route(path)), path)
+        if problem is not None:
+            return conn.respond(400, problem)
         if self._user_process_request is not None:
             result = self._user_process_request(conn, request)
             if isinstance(result, Awaitable):

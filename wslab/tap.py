@@ -14,22 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-import struct
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from .loopthread import LoopThread, tcp_listener
+from .tap_link import Link, Pipe, TapConnection
 from .transcript import DIRECTIONS, SENDER, Chunk, Direction, TapEvent, Transcript
 
 __all__ = ["Chunk", "Faults", "Tap", "TapConnection", "TapEvent"]
 
 MAX_RECORD = 16 * 2**20  # bytes recorded per connection; beyond, counted only
 MAX_BUFFER = 4 * 2**20  # bytes held per direction per connection before the tap stops reading
-READ_SIZE = 2**16
-_EOF, _RESET = object(), object()
 EVENT_KINDS = ("open", "connect-failed", "eof", "reset", "cut", "dropped", "truncated",
                "fault", "closed")
 ENTRY_KINDS = ("http", "tls", "text", "binary", "continuation", "close", "ping", "pong")
@@ -56,171 +54,11 @@ class Faults:
         return ", ".join(parts) or "none"
 
 
-@dataclass
-class TapConnection:
-    """One client connection through the tap (updated live by the tap; read only).
-
-    Attributes:
-        id: numbered from 1, in order of arrival.
-        client: the client's (host, port).
-        opened, closed: monotonic times (``closed`` is ``None`` while open).
-        received: bytes read per direction; forwarded: bytes passed on per direction.
-        recorded: bytes kept in the recording (at most ``max_record``).
-        ending: how it ended ("" while open).
-    """
-
-    id: int
-    client: tuple[str, int]
-    opened: float
-    closed: float | None = None
-    received: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DIRECTIONS, 0))
-    forwarded: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DIRECTIONS, 0))
-    recorded: int = 0
-    ending: str = ""
-
-    @property
-    def open(self) -> bool:
-        return self.closed is None
-
-
 def _direction(direction: str) -> Direction:
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be 'c2s' (client to server) or 's2c', "
                          f"not {direction!r}")
     return direction  # type: ignore[return-value]
-
-
-class _Link:
-    """The tap's side of one connection: both sockets and both pipes (event loop only)."""
-
-    def __init__(self, info: TapConnection, client: asyncio.StreamWriter) -> None:
-        self.info = info
-        self.writers = [client]
-        self.pipes: dict[Direction, _Pipe] = {}
-        self.tasks: list[asyncio.Task[None]] = []
-        self.truncated = False
-
-    def abort(self, how: str, *, rst: bool) -> None:
-        """Drop both TCP connections now (with RST if ``rst``) and stop both pipes."""
-        self.info.ending = self.info.ending or how
-        for writer in self.writers:
-            if rst:
-                with contextlib.suppress(OSError, AttributeError):
-                    writer.get_extra_info("socket").setsockopt(
-                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            writer.transport.abort()
-        current = asyncio.current_task()
-        for task in self.tasks:
-            if task is not current:
-                task.cancel()
-
-    async def close(self) -> None:
-        for writer in self.writers:
-            writer.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
-
-
-class _Pipe:
-    """One direction of one connection: read, record, hold as the faults say, pass on."""
-
-    def __init__(self, tap: Tap, link: _Link, direction: Direction,
-                 reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.tap, self.link, self.direction = tap, link, direction
-        self.reader, self.writer = reader, writer
-        self.queue: asyncio.Queue[tuple[float, Any, Chunk | None]] = asyncio.Queue()
-        self.held = 0  # bytes read and not passed on yet
-        self.changed = asyncio.Event()  # the faults changed
-        self.room = asyncio.Event()  # bytes were passed on
-        self.stalled_here = False  # stalled by stall_after
-        self.stall_after_spent = False
-
-    def event(self, kind: str, detail: str, direction: Direction | None = None) -> None:
-        self.tap._event(self.link, kind, detail, direction or self.direction)
-
-    async def read_loop(self) -> None:
-        who = SENDER[self.direction]
-        while True:
-            while self.held >= self.tap.max_buffer:
-                self.room.clear()
-                await self.room.wait()
-            try:
-                data = await self.reader.read(READ_SIZE)
-            except OSError as exc:
-                self.event("reset", f"the {who} reset the connection ({exc.strerror or exc})")
-                self.queue.put_nowait((time.monotonic(), _RESET, None))
-                return
-            now = time.monotonic()
-            if not data:
-                self.event("eof", f"the {who} closed its side (FIN)")
-                self.queue.put_nowait((now, _EOF, None))
-                return
-            chunk = self.tap._record(self.link, self.direction, data, now)
-            self.held += len(data)
-            self.queue.put_nowait((now, data, chunk))
-
-    async def write_loop(self) -> None:
-        receiver = SENDER["s2c" if self.direction == "c2s" else "c2s"]
-        while True:
-            t, data, chunk = await self.queue.get()
-            while True:
-                await self._wait_turn(t)
-                if data is _RESET:  # pass the reset on, after everything before it
-                    self.link.abort(f"the {SENDER[self.direction]} reset the connection",
-                                    rst=True)
-                    return
-                if data is _EOF:
-                    if self.writer.can_write_eof() and not self.writer.transport.is_closing():
-                        with contextlib.suppress(OSError):
-                            self.writer.write_eof()
-                    return
-                n = self._allowed(len(data))
-                if n == 0:
-                    continue
-                try:
-                    if self.writer.transport.is_closing():
-                        raise ConnectionResetError("connection closed")
-                    self.writer.write(data[:n])
-                    await self.writer.drain()
-                except OSError as exc:
-                    other: Direction = "s2c" if self.direction == "c2s" else "c2s"
-                    self.event("reset", f"the {receiver} is gone: a write to it failed "
-                               f"({exc.strerror or exc})", other)
-                    self.link.abort(f"the {receiver} reset the connection", rst=True)
-                    return
-                self.held -= n
-                self.link.info.forwarded[self.direction] += n
-                self.room.set()
-                data = data[n:]
-                if not data:
-                    if chunk is not None:
-                        chunk.t_forwarded = time.monotonic()
-                    break
-
-    async def _wait_turn(self, t: float) -> None:
-        """Return once this direction is not stalled and the delay since ``t`` is over."""
-        while True:
-            self.changed.clear()
-            faults = self.tap._faults[self.direction]
-            timeout = None
-            if not (faults.stalled or self.stalled_here):
-                timeout = t + faults.delay - time.monotonic()
-                if timeout <= 0:
-                    return
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), timeout)
-
-    def _allowed(self, n: int) -> int:
-        """How many of the next ``n`` bytes may go now (``stall_after`` may stop them)."""
-        limit = self.tap._faults[self.direction].stall_after
-        if limit is None or self.stall_after_spent:
-            return n
-        left = limit - self.link.info.forwarded[self.direction]
-        if left > 0:
-            return min(n, left)
-        self.stalled_here = self.stall_after_spent = True
-        self.event("fault", f"{self.direction} stalled after {limit} bytes")
-        return 0
 
 
 class Tap:
@@ -261,12 +99,10 @@ class Tap:
         self._connections: list[TapConnection] = []
         self._generation = 0
         self._next_id = 0
-        self._links: dict[int, _Link] = {}
+        self._links: dict[int, Link] = {}
         self._handlers: set[asyncio.Task[Any]] = set()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._error: BaseException | None = None
+        self._runner: LoopThread | None = None
+        self._server: asyncio.AbstractServer | None = None
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -279,7 +115,7 @@ class Tap:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._runner is not None and self._runner.running
 
     @property
     def url(self) -> str:
@@ -300,17 +136,12 @@ class Tap:
         """
         if self.running:
             return self
-        family = socket.AF_INET6 if ":" in self.listen_host else socket.AF_INET
-        sock = socket.create_server((self.listen_host, self._port), family=family)
+        sock = tcp_listener(self.listen_host, self._port)
         self._port = sock.getsockname()[1]
-        self._loop, self._error = asyncio.new_event_loop(), None
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(self._loop, sock, ready),
-                                        name=f"wslab-tap-{self._port}", daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout) or self._error is not None:
-            self.stop(timeout)
-            raise self._error or TimeoutError(f"the tap did not start within {timeout} s")
+        runner = LoopThread(f"wslab-tap-{self._port}")
+        self._server = runner.start_with(asyncio.start_server(self._handle, sock=sock),
+                                         timeout, what="the tap", sock=sock)
+        self._runner = runner
         Tap._running.add(self)
         return self
 
@@ -320,17 +151,21 @@ class Tap:
         Raises:
             TimeoutError: the thread is still alive after ``timeout`` seconds.
         """
-        thread, loop, stopping = self._thread, self._loop, self._stopping
+        runner, server = self._runner, self._server
         Tap._running.discard(self)
-        if thread is None or loop is None:
+        if runner is None:
             return
-        if stopping is not None:
-            with contextlib.suppress(RuntimeError):  # the loop is already closed
-                loop.call_soon_threadsafe(stopping.set)
-        thread.join(timeout)
-        if thread.is_alive():
+        deadline = time.monotonic() + timeout
+        try:
+            if server is not None and runner.running:
+                runner.call(self._shutdown(server, grace=timeout * 0.4), timeout)
+        except TimeoutError:
+            pass  # the loop is busy: stopping it cancels what is left
+        finally:
+            joined = runner.stop(max(deadline - time.monotonic(), timeout * 0.2))
+        if not joined:
             raise TimeoutError(f"the tap thread did not stop within {timeout} s")
-        self._thread = self._loop = self._stopping = None
+        self._runner = self._server = None
 
     @classmethod
     def stop_all(cls, timeout: float = 5.0) -> None:
@@ -349,44 +184,20 @@ class Tap:
         return (f"<Tap {state} -> {self.target_host}:{self.target_port}, "
                 f"{len(self._connections)} connection(s)>")
 
-    def _run(self, loop: asyncio.AbstractEventLoop, sock: socket.socket,
-             ready: threading.Event) -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._serve(sock, ready))
-        finally:
-            tasks = asyncio.all_tasks(loop)
-            for task in tasks:
+    async def _shutdown(self, server: asyncio.AbstractServer, grace: float) -> None:
+        """Stop listening, drop every connection, give the handlers ``grace`` s to end."""
+        server.close()
+        for link in list(self._links.values()):
+            link.abort("the tap stopped", rst=False)
+        handlers = set(self._handlers)
+        if handlers:
+            _, pending = await asyncio.wait(handlers, timeout=grace)
+            for task in pending:
                 task.cancel()
-            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-            ready.set()
-
-    async def _serve(self, sock: socket.socket, ready: threading.Event) -> None:
-        self._stopping = asyncio.Event()
-        try:
-            server = await asyncio.start_server(self._handle, sock=sock)
-        except Exception as exc:
-            sock.close()
-            self._error = exc
-            return
-        ready.set()
-        try:
-            await self._stopping.wait()
-        finally:
-            server.close()
-            for link in list(self._links.values()):
-                link.abort("the tap stopped", rst=False)
-            handlers = set(self._handlers)
-            if handlers:
-                _, pending = await asyncio.wait(handlers, timeout=2.0)
-                for task in pending:
-                    task.cancel()
-                if pending:
-                    await asyncio.wait(pending, timeout=1.0)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(server.wait_closed(), 2.0)
+            if pending:
+                await asyncio.wait(pending, timeout=grace / 2)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(server.wait_closed(), grace / 2)
 
     # -- connections ----------------------------------------------------------------------
 
@@ -399,7 +210,7 @@ class Tap:
             self._next_id += 1
             info = TapConnection(self._next_id, (str(peer[0]), int(peer[1])), time.monotonic())
             self._connections.append(info)
-        link = self._links[info.id] = _Link(info, writer)
+        link = self._links[info.id] = Link(info, writer)
         target = f"{self.target_host}:{self.target_port}"
         try:
             self._event(link, "open", f"client {peer[0]}:{peer[1]} → tap → "
@@ -416,8 +227,8 @@ class Tap:
             for d in DIRECTIONS:
                 if self._faults[d] != Faults():
                     self._event(link, "fault", f"{d}: {self._faults[d]}", d)
-            link.pipes = {"c2s": _Pipe(self, link, "c2s", reader, upstream[1]),
-                          "s2c": _Pipe(self, link, "s2c", upstream[0], writer)}
+            link.pipes = {"c2s": Pipe(self, link, "c2s", reader, upstream[1]),
+                          "s2c": Pipe(self, link, "s2c", upstream[0], writer)}
             link.tasks = [asyncio.ensure_future(coro) for pipe in link.pipes.values()
                           for coro in (pipe.read_loop(), pipe.write_loop())]
             await asyncio.gather(*link.tasks, return_exceptions=True)
@@ -436,7 +247,7 @@ class Tap:
             del self._links[info.id]
             self._handlers.discard(task)
 
-    def _record(self, link: _Link, direction: Direction, data: bytes, t: float
+    def _record(self, link: Link, direction: Direction, data: bytes, t: float
                 ) -> Chunk | None:
         info = link.info
         info.received[direction] += len(data)
@@ -455,7 +266,7 @@ class Tap:
             self._cond.notify_all()
         return chunk
 
-    def _event(self, link: _Link, kind: str, detail: str,
+    def _event(self, link: Link, kind: str, detail: str,
                direction: Direction | None = None) -> None:
         with self._cond:
             self._events.append(TapEvent(time.monotonic(), link.info.id, kind, detail,
@@ -467,14 +278,14 @@ class Tap:
 
     def _in_loop(self, fn: Callable[[], Any], timeout: float = 5.0) -> Any:
         """Run ``fn`` on the tap's event loop and wait for it (directly if not running)."""
-        loop = self._loop
-        if loop is None or not self.running or threading.current_thread() is self._thread:
+        runner = self._runner
+        if runner is None or not runner.running or runner.in_thread():
             return fn()
 
         async def call() -> Any:
             return fn()
 
-        return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout)
+        return runner.call(call(), timeout)
 
     def faults(self, direction: str) -> Faults:
         """The faults now applied to ``direction``."""
@@ -543,6 +354,24 @@ class Tap:
     def connections(self) -> list[TapConnection]:
         with self._cond:
             return list(self._connections)
+
+    def conn_id_for(self, local_address: tuple[Any, ...], timeout: float = 5.0) -> int:
+        """The id of the connection a client opened from ``local_address`` (``ws.local_address``).
+
+        Raises:
+            TimeoutError: the tap saw no connection from there within ``timeout``.
+        """
+        peer = (str(local_address[0]), int(local_address[1]))
+
+        def newest(tap: Tap) -> TapConnection | None:
+            found = [c for c in tap.connections if c.client == peer]
+            return found[-1] if found else None
+
+        try:
+            return int(self.wait_for(newest, timeout=timeout).id)
+        except TimeoutError:
+            raise TimeoutError(f"the tap saw no connection from {peer[0]}:{peer[1]} within "
+                               f"{timeout:g} s") from None
 
     def transcript(self, conn_id: int | None = None, *, deflate: bool | None = None
                    ) -> Transcript:

@@ -20,14 +20,13 @@ from typing import Any, NamedTuple
 
 from .events import Event
 from .scenarios import ScenarioResult, run
+from .scenarios_result import format_close
 from .transcript import Transcript
 
-__all__ = [
-    "CloseTiming", "Comparison", "KeepaliveExperiment", "KeepaliveMeasurement",
-    "KeepalivePrediction", "RttSamples", "TimelineEvent", "compare_keepalive",
-    "format_timeline", "keepalive_experiment", "keepalive_timeline", "measure_keepalive",
-    "predict_keepalive", "time_to_close",
-]
+__all__ = ["CloseTiming", "Comparison", "KeepaliveExperiment", "KeepaliveMeasurement",
+           "KeepalivePrediction", "RttSamples", "TimelineEvent", "compare_keepalive",
+           "format_timeline", "keepalive_experiment", "keepalive_timeline",
+           "measure_keepalive", "predict_keepalive", "time_to_close"]
 
 KEEPALIVE_REASON = "keepalive ping timeout"  # websockets' close reason
 
@@ -119,11 +118,6 @@ class TimelineEvent(NamedTuple):
     close: tuple[int | None, str] | None = None
 
 
-def _close_text(code: Any, reason: Any) -> str:
-    text = "no status code" if code is None else str(code)
-    return f"{text} {reason!r}" if reason else text
-
-
 _SERVER_EVENTS = {("ping", "out"): "ping sent", ("ping", "in"): "ping received",
                   ("pong", "in"): "pong received", ("pong", "out"): "pong sent"}
 _CLIENT_SENDS = {"ping": "ping sent", "pong": "pong sent", "close": "close sent"}
@@ -138,7 +132,7 @@ def _server_event(e: Event, t0: float) -> TimelineEvent | None:
     if e.kind in ("close_sent", "close_recv"):
         close = (d.get("code"), d.get("reason") or "")
         return TimelineEvent(e.t - t0, "close sent" if e.kind == "close_sent" else
-                             "close received", "server", _close_text(*close), close)
+                             "close received", "server", format_close(close), close)
     simple = {"open": ("open", str(d.get("path", ""))),
               "exception": ("exception", f"{d.get('type')}: {d.get('message')}"),
               "closed": ("tcp closed", f"the server reports {d.get('code')}")}
@@ -187,7 +181,7 @@ def _tap_events(e: Any, t0: float) -> list[TimelineEvent]:
         return []
     op = e.opcode_name
     close = (fd.close_code, fd.close_reason or "") if op == "close" else None
-    detail = _close_text(*close) if close is not None else fd.frame.payload.hex(" ")
+    detail = format_close(close) if close is not None else fd.frame.payload.hex(" ")
     if e.direction == "c2s":
         return [TimelineEvent(e.t - t0, _CLIENT_SENDS[op], "client", detail, close)]
     if e.t_forwarded is not None:

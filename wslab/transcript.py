@@ -1,4 +1,4 @@
-"""Transcripts: what went over recorded connections, dissected and drawn as a sequence diagram.
+"""Transcripts: what went over recorded connections, dissected (drawn by transcript_view).
 
 Pure: no sockets. The input is what :class:`wslab.tap.Tap` records (chunks of bytes per
 direction, with the time the tap saw them, and TCP events) or chunks built by hand. Per
@@ -10,17 +10,16 @@ left alone: its records can be counted, not read.
 
 from __future__ import annotations
 
-import html
-import json
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from . import transcript_view as view
 from .dissect import FrameDissection, dissect
-from .frames import Opcode
 from .handshake import HandshakeExplanation, Request, Response, explain
+from .transcript_view import transcript_html  # noqa: F401 (it used to live here)
 
 __all__ = [
     "DIRECTIONS", "TLS_NOTE", "Chunk", "CloseFrameSeen", "ControlFrameSeen", "Direction",
@@ -34,7 +33,6 @@ SENDER = {"c2s": "client", "s2c": "server"}
 TLS_NOTE = "encrypted (TLS) — cannot be dissected; that's the point of wss://"
 _TLS_TYPES = {20: "change cipher spec", 21: "alert", 22: "handshake", 23: "application data"}
 _MAX_TLS_ENTRIES = 50
-_PREVIEW = 40
 _HTTP_REQUEST = re.compile(rb"[A-Z]{3,8} ")
 
 
@@ -157,44 +155,6 @@ class _Stream:
         return self.chunks[min(bisect_left(self.ends, end), len(self.chunks) - 1)]
 
 
-def _quote(text: str) -> str:
-    cut = text if len(text) <= _PREVIEW else text[:_PREVIEW] + "…"
-    return json.dumps(cut, ensure_ascii=False)
-
-
-def _preview(data: bytes) -> str:
-    if data and all(0x20 <= b < 0x7F for b in data):
-        return repr(data.decode("ascii")) if len(data) <= _PREVIEW else \
-            repr(data[:_PREVIEW].decode("ascii")) + "…"
-    shown = data[:12].hex(" ")
-    return f"{len(data)} bytes {shown}" + (" …" if len(data) > 12 else "")
-
-
-def _frame_summary(fd: FrameDissection) -> str:
-    f = fd.frame
-    op, name = int(f.opcode), f.opcode_name
-    if op == Opcode.CLOSE:
-        if fd.close_code is None:
-            text = "close (no status code)" if not f.payload else "close (1-byte payload)"
-        else:
-            text = f"close {fd.close_code}" + (f" {fd.close_reason!r}" if fd.close_reason else "")
-    elif op in (Opcode.PING, Opcode.PONG):
-        text = f"{name} {_preview(f.payload)}" if f.payload else f"{name} (empty)"
-    elif fd.text is not None:
-        text = f"{name} {_quote(fd.text)}"
-    elif op == Opcode.BINARY or (op == Opcode.CONT and f.payload):
-        text = f"{name} {_preview(f.payload)}"
-    else:
-        text = f"{name} {len(f.payload)} bytes"
-    if f.rsv1 and op in (Opcode.TEXT, Opcode.BINARY):
-        text += " (compressed)"
-    if not f.fin:
-        text += " [FIN=0, more follows]"
-    if fd.violations:
-        text += " !! " + ", ".join(dict.fromkeys(v.rule.id for v in fd.violations))
-    return text
-
-
 def _is_tls(data: bytes) -> bool:
     return len(data) >= 2 and data[0] in _TLS_TYPES and data[1] == 0x03
 
@@ -232,7 +192,7 @@ def _bytes_entry(stream: _Stream, conn_id: int, d: Direction, start: int, what: 
                  ) -> TranscriptEntry:
     chunk = stream.at(len(stream.data))
     return TranscriptEntry(chunk.t, conn_id, d, "bytes",
-                           f"{what}: {_preview(stream.data[start:])}",
+                           f"{what}: {view.preview(stream.data[start:])}",
                            t_forwarded=chunk.t_forwarded, offset=start)
 
 
@@ -269,7 +229,7 @@ def _frame_entries(stream: _Stream, conn_id: int, d: Direction, start: int, defl
     dissection = dissect(stream.data[start:], sender=SENDER[d], deflate=deflate)  # type: ignore[arg-type]
     for fd in dissection.frames:
         chunk = stream.at(start + fd.offset + len(fd.raw))
-        out.append(TranscriptEntry(chunk.t, conn_id, d, "frame", _frame_summary(fd),
+        out.append(TranscriptEntry(chunk.t, conn_id, d, "frame", view.frame_summary(fd),
                                    frame_dissection=fd, t_forwarded=chunk.t_forwarded,
                                    offset=start + fd.offset))
     inc = dissection.incomplete
@@ -328,24 +288,10 @@ def _connection(conn_id: int, streams: dict[Direction, _Stream], truncated: set[
     return out, deflate
 
 
-_EVENT_TEXT = {
-    "eof": "FIN: the {who} is done sending",
-    "reset": "RST from the {who}: connection reset",
-    "cut": "✂ cut by the tap: RST both ways, no close frame",
-    "truncated": "recording truncated (traffic went on): {detail}",
-    "open": "TCP open: {detail}",
-    "closed": "TCP closed: {detail}",
-    "fault": "tap: {detail}",
-    "dropped": "{detail}",
-    "connect-failed": "the tap could not reach the server: {detail}",
-}
-
-
 def _event_entry(e: TapEvent) -> TranscriptEntry:
     who = SENDER.get(e.direction or "", "?")
-    template = _EVENT_TEXT.get(e.kind, e.kind + ": {detail}")
     return TranscriptEntry(e.t, e.conn_id, e.direction, "tcp",
-                           template.format(who=who, detail=e.detail), event=e)
+                           view.event_summary(e.kind, who, e.detail), event=e)
 
 
 # -- the transcript ------------------------------------------------------------------------
@@ -488,19 +434,7 @@ class Transcript:
 
     def sequence_diagram(self, width: int = 80) -> str:
         """Client and server as two columns, time running down (ms since the first byte)."""
-        width = max(width, 48)
-        inner = width - 12
-        out: list[str] = []
-        for cid in self.connection_ids():
-            if out:
-                out.append("")
-            out.append(f"connection {cid}" + (" (permessage-deflate)"
-                                              if self.deflate.get(cid) else ""))
-            out.append(f"{'t (ms)':>9}  client" + " " * max(1, inner - 10) + "server")
-            for e in self.entries:
-                if e.conn_id == cid:
-                    out.append(f"{(e.t - self.t0) * 1000:>9.1f} │{_row(e, inner)}│")
-        return "\n".join(out) if out else "(nothing recorded)"
+        return view.sequence_diagram(self, width)
 
     def __str__(self) -> str:
         return self.sequence_diagram()
@@ -510,65 +444,4 @@ class Transcript:
         return f"<Transcript: {len(self.entries)} entries, {n} connection(s)>"
 
     def _repr_html_(self) -> str:
-        return transcript_html(self)
-
-
-def _clip(text: str, room: int) -> str:
-    return text if len(text) <= room else text[: max(room - 1, 0)] + "…"
-
-
-def _label(e: TranscriptEntry) -> str:
-    held = e.held
-    return e.summary + (f" (held {held * 1000:.0f} ms)" if held is not None and held >= 0.005
-                        else "")
-
-
-def _row(e: TranscriptEntry, width: int) -> str:
-    """The inside of one diagram row: an arrow, a cut, or a note."""
-    kind = e.event.kind if e.event is not None else None
-    if kind == "cut":
-        text = f" {_clip(e.summary.removeprefix('✂ '), width - 8)} "
-        fill = width - 2 - len(text)
-        return "✂" + "┄" * (fill // 2) + text + "┄" * (fill - fill // 2) + "✂"
-    if e.direction is None or kind not in (None, "eof", "reset"):
-        return f"[{_clip(e.summary, width - 2)}]".center(width)
-    line = "╌" if kind else "─"
-    text = f" {_clip(_label(e), width - 6)} "
-    fill = width - 1 - len(text)
-    body = line * (fill // 2) + text + line * (fill - fill // 2)
-    return body + "▶" if e.direction == "c2s" else "◀" + body
-
-
-_CELL = "padding:2px 8px;border-bottom:1px solid #eee;vertical-align:top;text-align:left"
-_COLOURS = {"http": "#555", "frame": "#1f77b4", "tcp": "#8c564b", "tls": "#9467bd",
-            "bytes": "#7f7f7f"}
-
-
-def transcript_html(transcript: Transcript) -> str:
-    """A transcript as a self-contained HTML table; each frame or HTTP message unfolds."""
-    from .render import frame_dissection_html
-
-    rows = []
-    for e in transcript.entries:
-        arrow = {"c2s": "client → server", "s2c": "client ← server"}.get(e.direction or "", "")
-        summary = html.escape(_label(e))
-        detail = ""
-        if e.frame_dissection is not None:
-            detail = frame_dissection_html(e.frame_dissection)
-        elif e.http is not None:
-            detail = e.http._repr_html_()
-        if detail:
-            summary = (f"<details><summary style='cursor:pointer'>{summary}</summary>"
-                       f"{detail}</details>")
-        colour = _COLOURS.get(e.kind, "#000")
-        rows.append(f"<tr><td style='{_CELL};text-align:right'>"
-                    f"{(e.t - transcript.t0) * 1000:.1f}</td>"
-                    f"<td style='{_CELL}'>{e.conn_id}</td><td style='{_CELL}'>{arrow}</td>"
-                    f"<td style='{_CELL};color:{colour}'>{e.kind}</td>"
-                    f"<td style='{_CELL};font-family:monospace'>{summary}</td></tr>")
-    head = "".join(f"<th style='{_CELL}'>{h}</th>"
-                   for h in ("t (ms)", "conn", "direction", "kind", "what"))
-    return ("<div class='wslab' style='font-family:sans-serif;font-size:13px'>"
-            f"<table style='border-collapse:collapse'><tr>{head}</tr>{''.join(rows)}</table>"
-            "<div style='color:#888;font-size:11px'>times: when the tap saw the bytes</div>"
-            "</div>")
+        return view.transcript_html(self)
