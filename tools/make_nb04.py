@@ -10,7 +10,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 RFC = "https://www.rfc-editor.org/rfc/rfc6455"
 IANA = "https://www.iana.org/assignments/websocket/websocket.xhtml#close-code-number"
-ERRATUM = "https://www.rfc-editor.org/errata/eid3227"
+ERRATUM = "https://www.rfc-editor.org/errata/rfc6455"
 
 
 def s(section: str) -> str:
@@ -232,7 +232,7 @@ wslab thread is left running:"""),
 - 3000–3999 are registered by libraries and applications, 4000–4999 are private, the rest of
   the numbers may not be sent ({s("7.4.2")}).
 - 1011 is sent by whichever side hit the problem: a failing handler, or a keepalive ping with
-  no pong, on the server or the client ([erratum 3227]({ERRATUM})).
+  no pong, on the server or the client ([an erratum]({ERRATUM})).
 - A side that *fails* the connection ignores the echo and reports 1006 ({s("7.1.7")}).
 - A refused handshake is an HTTP status (400, 403, 426, 500...), never a close code.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import html
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .errors import FrameError, Rule, Rules
 
@@ -132,7 +132,7 @@ REGISTRY: dict[int, CloseCodeInfo] = {
            "either", True, "an exception raised in a server handler (websockets)",
            "a keepalive ping not answered within ping_timeout (websockets: "
            "'keepalive ping timeout')", "a blocked event loop delaying pongs",
-           rfc="RFC 6455 §7.4.1, erratum 3227"),
+           rfc="RFC 6455 §7.4.1 and its errata; IANA registry"),
         _i(1012, "Service Restart", "the service is restarting",
            "server", True, "a deployment restarting the server", rfc="IANA registry"),
         _i(1013, "Try Again Later", "a temporary condition; try again later",
@@ -161,12 +161,16 @@ _RANGES = [
 
 
 def describe(code: int) -> CloseCodeInfo:
-    """Return what ``code`` means (its registry entry, or its range's)."""
+    """Return what ``code`` means: its registry entry, or its range's (with ``code`` set).
+
+    Raises:
+        ValueError: ``code`` does not fit the 2-byte field (0-65535).
+    """
     if code in REGISTRY:
         return REGISTRY[code]
     for low, high, info in _RANGES:
         if low <= code <= high:
-            return info
+            return replace(info, code=code)
     raise ValueError(f"a close code is 0-65535, not {code}")
 
 

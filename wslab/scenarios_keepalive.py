@@ -173,7 +173,7 @@ def close_1011_client_keepalive(*, ping_interval: float = 0.2, ping_timeout: flo
                                 timeout: float = 5.0) -> ScenarioResult:
     """The tap stalls the server's bytes: the client's keepalive gives up with 1011.
 
-    Shows: 1011 sent by a client (RFC 6455 erratum 3227 lets either endpoint send it).
+    Shows: 1011 sent by a client (an erratum to RFC 6455 lets either endpoint send it).
     websockets' client fails the connection with 1011 "keepalive ping timeout", waits
     ``close_timeout`` for the server's TCP close and drops the connection: it received
     no close frame and reports 1006, while the server received 1011 and reports it.
@@ -191,11 +191,11 @@ def close_1011_client_keepalive(*, ping_interval: float = 0.2, ping_timeout: flo
             f"The client pings every {ping_interval:g} s and the tap stalls everything the "
             f"server sends, so no pong comes back. The websockets client fails the "
             f"connection with close 1011 \"keepalive ping timeout\" (either endpoint may "
-            f"send 1011 since RFC 6455 erratum 3227), waits close_timeout={close_timeout:g} s "
+            f"send 1011 since an erratum to RFC 6455), waits close_timeout={close_timeout:g} s "
             f"for the server to close TCP, then drops it: it received no close frame and "
             f"reports 1006 (§7.1.5). The server received the 1011 and echoed it, so it "
             f"reports 1011; its echo is stuck in the tap, never delivered.",
-            "RFC 6455 §7.1.5, §7.1.7, §7.4.1 (erratum 3227)", client_close=close,
+            "RFC 6455 §7.1.5, §7.1.7, §7.4.1 and its errata", client_close=close,
             settle=False)
     result.notes[:0] = late
     result.extra.update(client_pings=len(result.transcript.pings("c2s")),
