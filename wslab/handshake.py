@@ -8,8 +8,10 @@ Protocols`` and proves it read the request by hashing the client's nonce (§1.3)
 Checks come in two flavours, as for frames: ``check_*`` returns every
 :class:`HandshakeProblem` found, ``validate_*`` raises the first as a
 :class:`~wslab.errors.HandshakeError`. On the server side each problem carries the HTTP
-status a server answers; :func:`server_answer` builds that answer. Explaining a handshake
-line by line (:func:`explain`, :func:`accept_steps`) is in :mod:`wslab.handshake_explain`.
+status a server answers; :func:`server_answer` builds that answer. The key and the Accept
+value (:func:`generate_key`, :func:`accept_key`) come from :mod:`wslab.handshake_keys`;
+explaining a handshake line by line (:func:`explain`, :func:`accept_steps`) is in
+:mod:`wslab.handshake_explain`. Both are re-exported here.
 
 Where wslab and the ``websockets`` library (17.x) answer differently, wslab follows the
 letter of the RFCs: HTTP/1.0 gets 400 (RFC 6455 §4.2.1 asks for "HTTP/1.1 or higher";
@@ -22,12 +24,8 @@ with ``Sec-WebSocket-Version: 13`` (§4.2.2 /version/, §4.4; websockets says 40
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import http
 import re
-import secrets
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,6 +33,7 @@ from urllib.parse import quote, urlsplit
 
 from .errors import HandshakeError
 from .extensions import check_answered_extensions, parse_extensions
+from .handshake_keys import GUID, accept_key, accept_mistake, decode_base64, generate_key
 from .headers import Request, Response, is_token, parse_request, parse_response, status_meaning
 
 if TYPE_CHECKING:  # provided by __getattr__ below
@@ -53,41 +52,8 @@ __all__ = [
     "parse_request", "parse_response", "server_answer", "validate_request", "validate_response",
 ]
 
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 DEFAULT_PORTS = {"ws": 80, "wss": 443}
 HeaderItems = Iterable[tuple[str, str]] | Mapping[str, str]
-
-
-# -- Sec-WebSocket-Key and Sec-WebSocket-Accept (§1.3, §4.2.2) ----------------------------
-
-
-def generate_key() -> str:
-    """A fresh Sec-WebSocket-Key: 16 random bytes in base64 (RFC 6455 §4.1 item 7)."""
-    return base64.b64encode(secrets.token_bytes(16)).decode("ascii")
-
-
-def _key_bytes(key: str) -> bytes:
-    try:
-        return key.encode("latin-1")
-    except UnicodeEncodeError:
-        raise HandshakeError(f"{key!r} cannot be a header value: it has characters outside "
-                             f"ISO-8859-1 (a Sec-WebSocket-Key is base64, plain ASCII)",
-                             rfc="RFC 7230 §3.2", header="Sec-WebSocket-Key") from None
-
-
-def _accept_digest(key: str) -> bytes:
-    return hashlib.sha1(_key_bytes(key) + GUID.encode()).digest()
-
-
-def accept_key(key: str) -> str:
-    """The Sec-WebSocket-Accept value for ``key`` (RFC 6455 §4.2.2 item 5.4).
-
-    :func:`accept_steps` shows each step (SHA-1 of ``key + GUID``, then base64).
-
-    Raises:
-        HandshakeError: ``key`` has characters that no header can carry.
-    """
-    return base64.b64encode(_accept_digest(key)).decode()
 
 
 # -- building ------------------------------------------------------------------------------
@@ -237,13 +203,6 @@ class HandshakeProblem:
         return str(self.error())
 
 
-def _b64(value: str) -> bytes | None:
-    try:
-        return base64.b64decode(value.encode("latin-1"), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
 def _shown(message: Request | Response, name: str) -> str:
     values = message.get_all(name)
     return f"{name} is {', '.join(values)!r}" if values else f"no {name} header"
@@ -295,7 +254,7 @@ def check_request(request: Request, *, origins: Collection[str | None] | None = 
         add(f"{_shown(request, 'Connection')}; this comma-separated list must contain the token "
             "Upgrade", "Connection", "RFC 6455 §4.2.1 item 4")
     keys = request.get_all("Sec-WebSocket-Key")
-    nonce = _b64(keys[0]) if len(keys) == 1 else None
+    nonce = decode_base64(keys[0]) if len(keys) == 1 else None
     if nonce is None or len(nonce) != 16:
         what = ("missing" if not keys else f"sent {len(keys)} times" if len(keys) > 1 else
                 f"{keys[0]!r} is not base64" if nonce is None else
@@ -396,7 +355,7 @@ def check_response(response: Response, request: Request | None = None
             "Sec-WebSocket-Accept", 4)
     elif key is not None and got[0] != (expected := accept_key(key)):
         add(f"Sec-WebSocket-Accept is {got[0]!r}, expected {expected!r}"
-            f"{_accept_hint(key, got[0])}", "Sec-WebSocket-Accept", 4)
+            f"{accept_mistake(key, got[0])}", "Sec-WebSocket-Accept", 4)
     offered = request.get_all("Sec-WebSocket-Extensions") if request is not None else None
     for message in check_answered_extensions(response.get_all("Sec-WebSocket-Extensions"),
                                              offered):
@@ -409,19 +368,6 @@ def check_response(response: Response, request: Request | None = None
         add(f"subprotocol {picked[0]!r} was not offered (offered: {asked or 'none'})",
             "Sec-WebSocket-Protocol", 6)
     return out
-
-
-def _accept_hint(key: str, got: str) -> str:
-    if got == key:
-        return " (the server echoed the key instead of hashing it)"
-    raw = _b64(key)
-    if raw is not None and got == base64.b64encode(hashlib.sha1(raw + GUID.encode())
-                                                   .digest()).decode():
-        return " (the server hashed the decoded key: hash the key as text)"
-    if got == base64.b64encode(hashlib.sha1(_key_bytes(key + GUID)).hexdigest()
-                               .encode()).decode():
-        return " (the server took base64 of the hex digest, not of the 20 raw bytes)"
-    return ""
 
 
 def validate_response(response: Response, request: Request | None = None) -> Response:

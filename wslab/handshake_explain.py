@@ -5,16 +5,16 @@
   problem, and for a request the answer a server sends; it prints as text, shows as HTML.
 - :func:`describe_header`: what one header means, in one line, with its RFC section.
 - :func:`accept_steps`: Sec-WebSocket-Accept derived step by step (§1.3).
-- :func:`message_html`: a request or response as HTML (their ``_repr_html_``).
+- :func:`message_html`: a request or response as HTML (their ``_repr_html_``; it lives in
+  :mod:`wslab.handshake_html` with the other HTML pieces, and is re-exported here).
 
-This is the explaining half of :mod:`wslab.handshake`: it imports that module, private
-helpers included, and :mod:`wslab.handshake` re-exports :func:`explain`,
-:func:`accept_steps` and their classes, so ``wslab.handshake.explain(data)`` keeps working.
+This is the explaining half of :mod:`wslab.handshake`: it imports that module, and
+:mod:`wslab.handshake` re-exports :func:`explain`, :func:`accept_steps` and their classes,
+so ``wslab.handshake.explain(data)`` keeps working.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,75 +22,20 @@ from typing import Any, Literal
 from .errors import HandshakeError
 from .extensions import NAME, PARAMETERS, WINDOW_BITS, parse_extensions
 from .handshake import (
-    GUID,
     HandshakeProblem,
-    _accept_digest,
-    _b64,
-    accept_key,
     build_error_response,
     check_request,
     check_response,
     server_answer,
 )
-from .headers import (
-    Request,
-    Response,
-    parse_request,
-    parse_response,
-    split_list,
-    status_meaning,
-)
+from .handshake_html import BLUE, GREEN, GREY, RED, esc, html_box, html_line, message_html
+from .handshake_keys import GUID, accept_digest, accept_key, decode_base64
+from .headers import Request, Response, parse_request, parse_response, split_list, status_meaning
 
 __all__ = [
     "AcceptSteps", "HandshakeExplanation", "LineNote", "accept_steps", "describe_header",
     "explain", "message_html",
 ]
-
-
-# -- HTML pieces (self-contained: inline styles, no scripts) ------------------------------
-
-BLUE, GREEN, GREY, RED = "#1f4e9c", "#17723a", "#555555", "#b3261e"
-OFFSET_STYLE = "padding:1px 8px;color:#888;text-align:right"
-_MONO = "font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px"
-
-
-def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def html_line(offset: int, line: str, colour: str, note: str = "", bg: str = "") -> str:
-    """One wire line: its offset, its text with a visible CR LF, and an optional note."""
-    back = f"background:{bg};" if bg else ""
-    shown = esc(line) if line else "<i>(empty line: end of the head)</i>"
-    extra = f'<td style="padding:1px 8px;color:#333">{note}</td>' if note else ""
-    return (f'<tr style="vertical-align:top;{back}"><td style="{OFFSET_STYLE}">{offset}</td>'
-            f'<td style="padding:1px 8px;color:{colour};white-space:pre">{shown}'
-            f'<span style="color:#bbb">\\r\\n</span></td>{extra}</tr>')
-
-
-def html_box(title: str, rows: str, after: str = "") -> str:
-    """A titled box holding table rows, then more HTML."""
-    return (f'<div style="border:1px solid #ccc;border-radius:4px;padding:6px 8px;margin:4px 0;'
-            f'{_MONO}"><div style="font-weight:bold;margin-bottom:4px">{esc(title)}</div>'
-            f'<table style="border-collapse:collapse">{rows}</table>{after}</div>')
-
-_WS = ("sec-websocket-", "upgrade:", "connection:", "host:", "origin:")
-
-
-def message_html(message: Request | Response) -> str:
-    """A request or response as HTML, line by line with offsets (its ``_repr_html_``)."""
-    rows, pos = [], 0
-    for i, line in enumerate([message.start_line, *(f"{n}: {v}" for n, v in message.headers),
-                              ""]):
-        colour = BLUE if i == 0 else GREEN if line.lower().startswith(_WS) else GREY
-        rows.append(html_line(pos, line, colour))
-        pos += len(line.encode("latin-1", "replace")) + 2
-    body = getattr(message, "body", b"")
-    if body:
-        rows.append(f'<tr><td style="{OFFSET_STYLE}">{pos}</td>'
-                    f'<td style="padding:1px 8px;color:{GREY};white-space:pre-wrap">'
-                    f'{esc(body[:500].decode("utf-8", "replace"))}</td></tr>')
-    return html_box(f"{type(message).__name__} ({pos + len(body)} bytes)", "".join(rows))
 
 
 # -- Sec-WebSocket-Accept, step by step (§1.3, §4.2.2) -------------------------------------
@@ -154,7 +99,7 @@ def accept_steps(key: str) -> AcceptSteps:
     Raises:
         HandshakeError: ``key`` has characters that no header can carry.
     """
-    return AcceptSteps(key, GUID, key + GUID, _accept_digest(key), accept_key(key))
+    return AcceptSteps(key, GUID, key + GUID, accept_digest(key), accept_key(key))
 
 
 # -- what each header means ----------------------------------------------------------------
@@ -255,7 +200,7 @@ def describe_header(name: str, value: str, *, request: bool) -> tuple[str, str]:
             said.append("no 'Upgrade' token: this is not a switch to WebSocket")
         return "connection options: " + "; ".join(said), where
     if low == "sec-websocket-key":
-        nonce = _b64(value)
+        nonce = decode_base64(value)
         if nonce is None:
             return ("should be a random 16-byte nonce in base64, but this is not base64",
                     "RFC 6455 §4.1 item 7")
@@ -268,7 +213,7 @@ def describe_header(name: str, value: str, *, request: bool) -> tuple[str, str]:
                     "RFC 6455 §4.1 item 9; §11.3.5")
         return "versions the server speaks, sent when it refuses the client's", "RFC 6455 §4.4"
     if low == "sec-websocket-accept":
-        digest = _b64(value) or b""
+        digest = decode_base64(value) or b""
         shown = f"SHA-1 {digest.hex(' ')}" if len(digest) == 20 else "(not 20 bytes in base64)"
         return (f"base64(SHA-1(key + GUID)), proving the server read this handshake: {shown}",
                 "RFC 6455 §4.2.2 item 5.4; §1.3")
