@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,10 +11,12 @@ from hypothesis import strategies as st
 from wslab.close import (
     REGISTRY,
     CloseCode,
+    RegistryTable,
     build_close_payload,
     describe,
     is_sendable,
     parse_close_payload,
+    registry_table,
 )
 from wslab.errors import FrameError, Rules
 
@@ -90,3 +94,43 @@ def test_close_code_info_html_card() -> None:
     assert "<script" not in page and "class=" in page and "style=" in page
     never = describe(1006)._repr_html_()
     assert "never sent on the wire" in never and "sent by nobody" in never
+
+
+RANGES = ["0–999", "1016–2999", "3000–3999", "4000–4999", "5000–65535"]
+
+
+def test_registry_table_lists_every_code_and_range() -> None:
+    table = registry_table()
+    assert isinstance(table, RegistryTable)
+    assert [code for code, _ in table.rows] == [str(c) for c in range(1000, 1016)] + RANGES
+    for code, info in table.rows:  # each range row describes the codes in it
+        first = int(code.split("–")[0])
+        assert describe(first).name == info.name and describe(first).on_wire == info.on_wire
+    assert [code for code, _ in registry_table(ranges=False).rows] == [
+        str(c) for c in range(1000, 1016)]
+
+
+def test_registry_table_as_aligned_text() -> None:
+    lines = str(registry_table()).splitlines()
+    assert len(lines) == 1 + 16 + len(RANGES)
+    assert lines[0].split() == ["code", "name", "meaning", "sent", "by", "on", "the", "wire",
+                                "typical", "causes"]
+    for column in ("name", "meaning", "sent by", "on the wire", "typical causes"):
+        start = lines[0].index(column)
+        assert all(line[start - 2:start] == "  " and line[start] != " " for line in lines[1:])
+    row = {line.split()[0]: line for line in lines[1:]}
+    assert "never" in row["1006"] and "nobody" in row["1006"]
+    assert "keepalive ping timeout" in row["1011"] and " yes " in row["1011"]
+    never = sorted(code for code, line in row.items() if "  never  " in line)
+    assert never == ["0–999", "1004", "1005", "1006", "1015", "1016–2999", "5000–65535"]
+
+
+def test_registry_table_html() -> None:
+    page = registry_table()._repr_html_()
+    assert page.startswith("<div") and page.endswith("</div>") and "<script" not in page
+    assert page.count("<tr>") == 1 + 16 + len(RANGES)
+    assert page.count("<th") == 6
+    for code in [*map(str, range(1000, 1016)), *RANGES]:
+        assert f"<b>{code}</b>" in page
+    assert html.escape(describe(1011).causes[1]) in page
+    assert page.count(">never</td>") == 7 and "§7.4.2" in page

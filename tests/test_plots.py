@@ -152,3 +152,34 @@ def test_scenario_figure_draws_the_scenarios_connection() -> None:
         assert len(arrows(ax)) == len(transcript.for_connection(2).entries) == 6
     (ax,) = scenario_figure(result, conn_id=1, title="first").axes
     assert ax.get_title() == "first" and len(arrows(ax)) == 4
+
+
+def test_rtt_figure_overlays_labelled_series() -> None:
+    client, tap = [0.0012, 0.0015, 0.0011, 0.0020], [0.0008, 0.0009, 0.0010]
+    fig = rtt_figure({"client": client, "tap": tap}, title="client vs tap")
+    line, hist = fig.axes
+    assert line.get_title() == "client vs tap"
+    data = [ln for ln in line.lines if ln.get_linestyle() == "-"]  # not the dotted medians
+    assert [list(ln.get_ydata()) for ln in data] == [
+        pytest.approx([v * 1000 for v in client]), pytest.approx([v * 1000 for v in tap])]
+    assert data[0].get_color() != data[1].get_color()
+    legend = [t.get_text() for t in line.get_legend().get_texts()]
+    assert legend == [f"client: median {np.median(client) * 1000:.2f} ms",
+                      f"tap: median {np.median(tap) * 1000:.2f} ms"]
+    # one histogram per series, on the same bins, counting every sample once
+    heights = [bar.get_height() for bar in hist.patches]
+    assert sum(heights) == len(client) + len(tap)
+    lefts = [bar.get_x() for bar in hist.patches]
+    half = len(lefts) // 2
+    assert len(lefts) % 2 == 0 and lefts[:half] == pytest.approx(lefts[half:])
+    assert MIN_BINS <= half <= MAX_BINS
+
+
+def test_rtt_figure_series_may_be_empty() -> None:
+    fig = rtt_figure({"client": [], "tap": [0.001, 0.002]})
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["tap: median 1.50 ms"]
+    assert sum(bar.get_height() for bar in fig.axes[1].patches) == 2
+    nothing = rtt_figure({"client": [], "tap": []})
+    assert [t.get_text() for t in nothing.axes[0].texts] == ["no samples"]
+    assert nothing._repr_png_().startswith(PNG)

@@ -7,6 +7,7 @@ these agree. Timing assertions use event order and generous bounds only.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import threading
@@ -20,9 +21,11 @@ from websockets.exceptions import InvalidStatus
 from wslab import scenarios, timing
 from wslab.close import describe
 from wslab.errors import Rules
-from wslab.scenarios import SCENARIOS, Lab, ScenarioError, ScenarioResult, run
+from wslab.scenarios import SCENARIOS, Lab, ScenarioError, ScenarioResult, run, summary_table
 from wslab.scenarios_close import close_1008_policy
+from wslab.scenarios_result import SUMMARY_COLUMNS, SummaryTable, format_close
 from wslab.transcript import Transcript
+from wslab.transcript_view import HEAD_ROWS, TAIL_ROWS, entry_label
 
 KEEPALIVE = "keepalive ping timeout"  # websockets' reason for a keepalive failure
 PUBLIC_NAMES = [
@@ -31,6 +34,7 @@ PUBLIC_NAMES = [
     "1002-reserved-opcode", "1002-rsv-bit", "1006-cut", "1007-invalid-utf8", "1008-policy",
     "1009-too-big", "1012-restart", "1013-try-again", "handshake-version",
     "handshake-bad-key", "handshake-origin", "handshake-500", "keepalive-timeline",
+    "1011-blocked-loop",
 ]
 
 
@@ -84,7 +88,19 @@ def check_common(result: ScenarioResult, name: str) -> None:
     assert "RFC" in result.rfc or "IANA" in result.rfc
     assert result.transcript.sequence_diagram() in str(result)
     page = result._repr_html_()
-    assert "<table" in page and result.transcript._repr_html_() in page
+    assert "<table" in page and "<script" not in page
+    assert html.escape(result.summary_line()) in page
+    for label, value in result.summary_rows():
+        assert f">{html.escape(label)}</th>" in page and html.escape(value) in page
+    shown = [*result.transcript.entries[:HEAD_ROWS], *result.transcript.entries[-TAIL_ROWS:]]
+    assert all(html.escape(entry_label(e)) in page for e in shown)
+    assert len(page) < 100_000  # compact: ~500 KB with every frame's full dissection
+    line = result.summary_line()
+    assert line.startswith(f"{name}: ") and "\n" not in line
+    for side in ("client", "server"):
+        close = getattr(result, f"{side}_close")
+        if close is not None:
+            assert f"{close[0]}" in line.split("; ")[-1]
     assert result.timings["total"] > 0
 
 
@@ -299,6 +315,48 @@ def test_server_ping() -> None:
         e.kind != "exception" for e in result.client_events)
 
 
+def test_server_ping_notes_the_server_connections_latency() -> None:
+    result = run("server-ping", pings=3, ping_interval=0.2, ping_timeout=2)
+    latency, server = result.extra["latency_server"], result.extra["rtt_server"]
+    # websockets' connection.latency is the last keepalive round trip; the server's log,
+    # read independently (ping sent to pong received), says the same to a few ms
+    assert latency is not None and 0 < latency < 1
+    assert latency == pytest.approx(server[-1], abs=0.05)
+
+
+def test_1011_blocked_loop_pong_in_time_then_1011() -> None:
+    block, ping_timeout = 1.0, 0.4
+    result = run("1011-blocked-loop", block=block, ping_timeout=ping_timeout)
+    check_common(result, "1011-blocked-loop")
+    tr = result.transcript
+    close = tr.frames("s2c", "close")[0]
+    ping = [p for p in tr.frames("s2c", "ping") if p.t < close.t][-1]
+    payload = ping.frame_dissection.frame.payload  # type: ignore[union-attr]
+    (pong,) = [p for p in tr.frames("c2s", "pong")
+               if p.frame_dissection.frame.payload == payload]  # type: ignore[union-attr]
+    # the order that makes it spurious: the ping, the client's pong passed on to the
+    # server by the tap, and only then the server's 1011
+    assert pong.t_forwarded is not None
+    assert ping.t < pong.t <= pong.t_forwarded < close.t
+    assert result.extra["pong_before_close"] is True
+    assert pong.t_forwarded - ping.t < ping_timeout  # the client answered in time
+    assert wire(result)["s2c"][:2] == (1011, KEEPALIVE)  # type: ignore[index]
+    # the server's own log: it read the pong, then its overdue timer sent 1011
+    steps = [(e.kind, e.detail.get("direction")) for e in result.events if e.conn_id == 1]
+    ping_at = max(i for i, step in enumerate(steps) if step == ("ping", "out")
+                  and i < steps.index(("close_sent", None)))
+    assert ping_at < steps.index(("pong", "in")) < steps.index(("close_sent", None))
+    # what the server measured is the blocked loop, not the network
+    assert result.extra["blocked"] >= block * 0.99
+    assert result.extra["latency_server"] > ping_timeout > pong.t_forwarded - ping.t
+    assert result.client_close == (1011, KEEPALIVE) == result.client_received_close
+    assert result.server_close == (1006, "")  # it failed the connection (§7.1.7)
+    assert result.summary_line().startswith(
+        "1011-blocked-loop: server sent 1011 'keepalive ping timeout'")
+    with pytest.raises(ValueError, match="longer than ping_timeout"):
+        run("1011-blocked-loop", block=0.2, ping_timeout=0.3)
+
+
 def test_1011_keepalive_timeout() -> None:
     result = run("1011-keepalive-timeout", ping_interval=0.2, ping_timeout=0.2)
     check_common(result, "1011-keepalive-timeout")
@@ -413,6 +471,69 @@ def test_handshake_failures_are_http_not_close_codes(name: str, status: int) -> 
         assert answer.message.get("Sec-WebSocket-Version") == "13"  # type: ignore[union-attr]
     if status == 500:
         assert result.extra["exception"].startswith("RuntimeError")
+
+
+# -- one line, a table, a compact page ------------------------------------------------------
+
+
+def test_summary_line_says_who_sent_what_and_what_each_side_reports() -> None:
+    result = run("1011-keepalive-timeout")
+    assert result.summary_line() == (
+        "1011-keepalive-timeout: server sent 1011 'keepalive ping timeout', client received "
+        "it and echoed it; client reports 1011, server reports 1006")
+    assert run("1006-cut").summary_line() == (
+        "1006-cut: no close frame either way; both report 1006")
+    assert run("handshake-version").summary_line() == (
+        "handshake-version: HTTP 426, no WebSocket connection, no close frame")
+
+
+def test_summary_table_text_and_html() -> None:
+    results = {name: run(name) for name in ("1000-client", "1006-cut", "handshake-500")}
+    table = summary_table(results)
+    assert isinstance(table, SummaryTable) and table.columns == SUMMARY_COLUMNS
+    assert [row[0] for row in table.rows] == list(results)
+    assert summary_table(list(results.values())).rows == table.rows
+    first = dict(zip(table.columns, table.rows[0], strict=True))
+    assert first["first close frame"] == "client: 1000 'done'"
+    assert first["client reports"] == first["server reports"] == "1000"
+    assert dict(zip(table.columns, table.rows[2], strict=True))["HTTP"] == "500"
+    lines = str(table).splitlines()
+    assert len(lines) == 1 + len(results)
+    for column in table.columns[1:]:  # aligned: each column starts at the same place
+        start = lines[0].index(column)
+        assert all(line[start - 2:start] == "  " for line in lines[1:])
+    page = table._repr_html_()
+    assert page.count("<tr>") == 1 + len(results) and page.count("<th") == len(SUMMARY_COLUMNS)
+    assert html.escape("client: 1000 'done'") in page and "<script" not in page
+
+
+def test_html_is_compact_and_still_shows_codes_and_status() -> None:
+    result = run("ping", count=10)
+    page = result._repr_html_()
+    assert len(page.encode()) < 80_000
+    assert ">HTTP status</th>" in page
+    assert f">{result.http_status}</td>" in page
+    for close in (result.client_close, result.server_close, result.client_sent_close):
+        assert html.escape(format_close(close)) in page
+    assert all(html.escape(entry_label(e)) in page for e in result.transcript.entries)
+    unfolding = [e for e in result.transcript.entries if e.frame_dissection or e.http]
+    assert page.count("<details>") == len(unfolding)
+    assert page.count('data-role="frame"') >= 2  # the close frames at least, as cards
+    assert "<th" in page and "masking (RFC 6455 §5.3)" not in page  # compact cards
+    assert len(result.transcript._repr_html_()) > 4 * len(page)  # what compact saves
+
+
+def test_html_of_a_long_run_shows_its_first_and_last_rows() -> None:
+    result = run("ping", count=40)
+    entries = result.transcript.entries
+    page = result._repr_html_()
+    hidden = len(entries) - HEAD_ROWS - TAIL_ROWS
+    assert hidden > 10 and f"… {hidden} more entries" in page
+    shown = entries[:HEAD_ROWS] + entries[-TAIL_ROWS:]
+    assert all(html.escape(entry_label(e)) in page for e in shown)
+    middle = entries[HEAD_ROWS + hidden // 2]
+    assert html.escape(entry_label(middle)) not in page
+    assert len(page.encode()) < 100_000
 
 
 # -- failures and bounds ----------------------------------------------------------------------

@@ -17,7 +17,7 @@ def s(section: str) -> str:
 
 
 CELLS = [
-    ("md", f"""# 03 · Ping, pong and keepalive
+    ("md", "00", f"""# 03 · Ping, pong and keepalive
 
 A WebSocket connection can stay open for hours with nothing to say. How does either side know
 the other one is still there? It asks: a **ping**, answered by a **pong**
@@ -29,20 +29,18 @@ In this notebook you will:
 2. ping a real server and measure the round-trip time, as the client and as the tap see it,
 3. let the server ping the client every few hundred milliseconds: *keepalive*,
 4. **predict** when keepalive gives up with close code 1011, then **measure** it,
-5. see why a blocked event loop causes 1011s that are not the network's fault.
+5. watch a blocked event loop cause a 1011 although the pong came in time.
 
 Each experiment is one call: it starts its own server behind its own tap (notebook 05) on
 127.0.0.1, runs, tears everything down and hands back what both sides and the wire saw. Every
 wait has a timeout."""),
-    ("code", """%matplotlib inline
-import threading
+    ("code", "01", """import threading
 
 from wslab import scenarios, timing
-from wslab.display import show
 from wslab.dissect import dissect
 from wslab.frames import Frame, Opcode
-from wslab.plots import rtt_figure, sequence_figure"""),
-    ("md", f"""## 1 · Ping and pong are control frames
+from wslab.plots import rtt_figure, scenario_figure"""),
+    ("md", "02", f"""## 1 · Ping and pong are control frames
 
 A ping has opcode `0x9`, a pong `0xA` ({s("5.2")}). Both are *control frames* ({s("5.5")}), so:
 
@@ -62,44 +60,44 @@ What they carry and who answers ({s("5.5.2")}, {s("5.5.3")}):
 
 RFC 6455 §5.7 gives two examples: an unmasked ping (as a server sends it) and a masked pong (as
 a client sends it), both carrying `Hello`:"""),
-    ("code", """ping = Frame(Opcode.PING, b"Hello")
+    ("code", "03", """ping = Frame(Opcode.PING, b"Hello")
 pong = Frame(Opcode.PONG, b"Hello").masked_with(bytes.fromhex("37 fa 21 3d"))
 print("ping:", ping.hex())
 print("pong:", pong.hex())
 
 assert ping.serialize() == bytes.fromhex("89 05 48 65 6c 6c 6f")                # RFC 6455 §5.7
 assert pong.serialize() == bytes.fromhex("8a 85 37 fa 21 3d 7f 9f 4d 51 58")    # RFC 6455 §5.7"""),
-    ("md", """`89` is `1000 1001`: FIN = 1 and opcode 9 (ping). `8a` is FIN = 1 and opcode 10 (pong); `85`
+    ("md", "04", """`89` is `1000 1001`: FIN = 1 and opcode 9 (ping). `8a` is FIN = 1 and opcode 10 (pong); `85`
 sets MASK and a length of 5, and the masked payload `7f 9f 4d 51 58` is `Hello` XORed with the
 key, exactly as the masked text frame in notebook 00.
 
 The dissector from notebook 02 knows the control-frame rules. A 126-byte ping and a fragmented
 ping are both broken:"""),
-    ("code", """for name, frame in [("126-byte ping", Frame(Opcode.PING, bytes(126))),
+    ("code", "05", """for name, frame in [("126-byte ping", Frame(Opcode.PING, bytes(126))),
                     ("fragmented ping", Frame(Opcode.PING, b"Hel", fin=False))]:
     for violation in dissect(frame.serialize(), sender="server").violations:
         print(f"{name}: {violation}")"""),
-    ("md", """But a ping *between* the two fragments of a text message is fine: the message is still
+    ("md", "06", """But a ping *between* the two fragments of a text message is fine: the message is still
 `Hello`, and nothing is reported."""),
-    ("code", """stream = (Frame(Opcode.TEXT, b"Hel", fin=False).serialize()   # first fragment (FIN = 0)
+    ("code", "07", """stream = (Frame(Opcode.TEXT, b"Hel", fin=False).serialize()   # first fragment (FIN = 0)
           + Frame(Opcode.PING, b"?").serialize()                 # a ping in between
           + Frame(Opcode.CONT, b"lo").serialize())               # last fragment (FIN = 1)
 d = dissect(stream, sender="server")
 print(repr(d))
 print("message:", d.messages[0].text)"""),
-    ("md", """## 2 · The client pings: the round-trip time
+    ("md", "08", """## 2 · The client pings: the round-trip time
 
 The scenario `"ping"` opens a connection with the `websockets` client, sends `count` pings and
 waits for each pong; the `websockets` server answers every ping by itself, outside the route's
 handler. The tap adds `delay` seconds in *each* direction, so every round trip should take a
 little more than twice the delay.
 
-Printed, the result says what each side sent, received and reports, then draws the
-conversation: client on the left, server on the right, time running down (milliseconds since
-the first byte, as the tap saw it). Each pong carries its ping's payload."""),
-    ("code", """pinged = scenarios.run("ping", count=10, delay=0.01)
-print(pinged)"""),
-    ("md", """The round trip is measured in three places:
+The result shows itself as a summary (what each side sent, received and reports, and the
+timings) above the transcript: click a row to unfold that frame, byte by byte. Each pong
+carries its ping's payload."""),
+    ("code", "09", """pinged = scenarios.run("ping", count=10, delay=0.01)
+pinged"""),
+    ("md", "10", """The round trip is measured in three places:
 
 - **the client**: `websockets` keeps `connection.latency`, the time from sending a ping to
   receiving its pong, updated at every pong; the scenario reads it after each ping;
@@ -108,19 +106,21 @@ print(pinged)"""),
 - **the server**: from the ping coming in to the pong going out, from its own event log.
 
 `timing.RttSamples` holds samples and sums them up:"""),
-    ("code", """client_view = timing.RttSamples(pinged.extra["rtt_client"])
+    ("code", "11", """client_view = timing.RttSamples(pinged.extra["rtt_client"])
 tap_view = timing.RttSamples.from_transcript(pinged.transcript)
 server_turnaround = timing.RttSamples(pinged.extra["server_turnaround"])
 print("client (connection.latency):  ", client_view)
 print("tap (ping seen → pong passed):", tap_view)
 print("server (ping in → pong out):  ", server_turnaround)"""),
-    ("md", """Every round trip is a little more than the tap's 2 × 10 ms, and the server turns a ping
+    ("md", "12", """Every round trip is a little more than the tap's 2 × 10 ms, and the server turns a ping
 around in well under a millisecond: the time goes into the network, not into answering. Sample
-by sample:"""),
-    ("code", """rtt_figure(client_view.values, title="ping round trips seen by the client (connection.latency)")"""),
-    ("md", """Try it: run `scenarios.run("ping", count=20)` with no delay to see loopback round trips
+by sample, the client's view and the tap's, one above the other:"""),
+    ("code", "13", """rtt_figure({"client (connection.latency)": client_view.values,
+            "tap (ping seen → pong passed on)": tap_view.values},
+           title="ping round trips: the client's view and the tap's")"""),
+    ("md", "14", """Try it: run `scenarios.run("ping", count=20)` with no delay to see loopback round trips
 (well under a millisecond), or `delay=0.05` to see them follow the delay."""),
-    ("md", f"""## 3 · Keepalive: the server pings
+    ("md", "15", f"""## 3 · Keepalive: the server pings
 
 Nobody has to ping by hand: `websockets` does it for you, on both servers and clients. This is
 **keepalive**, and two settings control it:
@@ -137,14 +137,17 @@ ask for it, so that the pings you see in notebook 05 are the ones you send.)
 
 Here the server pings every 0.2 s. The `websockets` client answers each ping by itself, in its
 background thread: the application never sees a thing."""),
-    ("code", """kept = scenarios.run("server-ping", pings=3, ping_interval=0.2, ping_timeout=1.0)
-print(kept)"""),
-    ("md", """The pings leave the server about 200 ms apart, and each pong follows within a millisecond.
-The payloads are 4 random bytes chosen by `websockets`, so each pong can be matched to its ping.
-The server's event log gives its own view of these round trips, ping sent to pong received;
-its `connection.latency` holds the last one, as `websockets` measured it:"""),
-    ("code", """print("server (ping sent → pong received):", timing.RttSamples(kept.extra["rtt_server"]))"""),
-    ("md", """## 4 · Predict, then measure: when does keepalive give up?
+    ("code", "16", """kept = scenarios.run("server-ping", pings=3, ping_interval=0.2, ping_timeout=1.0)
+print(kept.summary_line())
+scenario_figure(kept, spacing="time")"""),
+    ("md", "17", """With `spacing="time"` the rows sit at their real times: the pings leave the server about
+200 ms apart, and each pong follows within a millisecond. The payloads are 4 random bytes chosen
+by `websockets`, so each pong can be matched to its ping. The server's event log gives its own
+view of these round trips, ping sent to pong received; its `connection.latency` holds the last
+one, as `websockets` measured it:"""),
+    ("code", "18", """print("server log (ping sent → pong received):", timing.RttSamples(kept.extra["rtt_server"]))
+print(f"server connection.latency (last pong):  {kept.extra['latency_server'] * 1000:.2f} ms")"""),
+    ("md", "19", """## 4 · Predict, then measure: when does keepalive give up?
 
 Now slow down the way back. The tap holds everything the server sends for `delay` seconds, so a
 keepalive ping reaches the client `delay` seconds late and its pong comes back right away: each
@@ -158,25 +161,25 @@ round trip takes `delay` seconds. What happens depends on one comparison:
 
 `timing.predict_keepalive` writes that down. With `ping_interval=0.2` and `ping_timeout=0.3`,
 predict a delay of 0.1 s (below the timeout) and one of 0.5 s (above it):"""),
-    ("code", """SETTINGS = {"ping_interval": 0.2, "ping_timeout": 0.3}
+    ("code", "20", """SETTINGS = {"ping_interval": 0.2, "ping_timeout": 0.3}
 for delay in (0.1, 0.5):
     print(f"delay {delay} s:", timing.predict_keepalive(delay, **SETTINGS).explanation, end="\\n\\n")"""),
-    ("md", """Now measure. `timing.keepalive_experiment` predicts, runs the scenario `"keepalive-timeline"`
+    ("md", "21", """Now measure. `timing.keepalive_experiment` predicts, runs the scenario `"keepalive-timeline"`
 with the same numbers, and merges the server's event log with the tap's transcript into one
 timeline (milliseconds since the server opened the connection). At the bottom, each predicted
 quantity is compared with the measured one.
 
 First, the delay below the timeout:"""),
-    ("code", """within = timing.keepalive_experiment(0.1, **SETTINGS)
+    ("code", "22", """within = timing.keepalive_experiment(0.1, **SETTINGS)
 print(within)"""),
-    ("md", """Every ping is delivered 100 ms after the server sent it, answered at once, and the pong is in
+    ("md", "23", """Every ping is delivered 100 ms after the server sent it, answered at once, and the pong is in
 well before the 300 ms timeout. At the end the client closes normally (1000). The sequence
 diagram shows how long the tap held each frame going to the client:"""),
-    ("code", """sequence_figure(within.result.transcript)"""),
-    ("md", """Now the delay above the timeout:"""),
-    ("code", """beyond = timing.keepalive_experiment(0.5, **SETTINGS)
+    ("code", "24", """scenario_figure(within.result)"""),
+    ("md", "25", """Now the delay above the timeout:"""),
+    ("code", "26", """beyond = timing.keepalive_experiment(0.5, **SETTINGS)
 print(beyond)"""),
-    ("md", f"""Read the timeline in order:
+    ("md", "27", f"""Read the timeline in order:
 
 1. at 200 ms the server sends its first ping, which the tap holds for 500 ms;
 2. at 500 ms (`ping_interval + ping_timeout`) no pong has come, so the server fails the
@@ -186,11 +189,12 @@ print(beyond)"""),
 4. at 1000 ms the client gets the 1011 and echoes it ({s("5.5.1")}). Having failed the
    connection, the server no longer processes anything ({s("7.1.7")}), not even that echo.
 
-So the two sides disagree about how the connection ended:"""),
-    ("code", """print("the client reports:", beyond.result.client_close)
-print("the server reports:", beyond.result.server_close)
-sequence_figure(beyond.result.transcript)"""),
-    ("md", f"""The client received the 1011 and reports it. The server reports **1006**: it never
+So the two sides disagree about how the connection ended. With `spacing="time"`, an arrow the
+tap held slants down to when it passed it on: the 1011 leaves the server while its ping is
+still on the way."""),
+    ("code", "28", """print(beyond.result.summary_line())
+scenario_figure(beyond.result, spacing="time")"""),
+    ("md", "29", f"""The client received the 1011 and reports it. The server reports **1006**: it never
 *received* a close frame it processed, and 1006 is exactly what {s("7.1.5")} says to report
 then.
 
@@ -198,35 +202,51 @@ Try it yourself: near the limit, `margin` (`ping_timeout` minus the round trip) 
 and the outcome can go either way. Try `keepalive_experiment(0.25, **SETTINGS)` and
 `keepalive_experiment(0.35, **SETTINGS)`, or `direction="both"` (the tap delays both ways, so
 the round trip is twice the delay)."""),
-    ("md", """## 5 · Why a blocked event loop causes "keepalive ping timeout"
+    ("md", "30", """## 5 · A blocked event loop: 1011 although the pong came
 
 To the server, a slow network and a slow peer look the same: the pong is late. In practice, the
-most common cause of a late pong is neither. It is a **blocked event loop**.
+most common cause of a "keepalive ping timeout" is neither. It is a **blocked event loop**.
 
 The `asyncio` implementation of `websockets` does everything on one event loop, in one thread:
 it runs your handlers, sends the keepalive pings, reads incoming frames and watches the
-`ping_timeout` timer. A handler that blocks (with `time.sleep(5)` instead of
-`await asyncio.sleep(5)`, a blocking HTTP call, five seconds of number crunching) stops all of
-that, for every connection of that server:
+`ping_timeout` timer. A handler that blocks (`time.sleep(1)` instead of
+`await asyncio.sleep(1)`, a blocking HTTP call, a second of number crunching) stops all of that,
+for every connection of that server.
 
-- while the loop is blocked, an incoming pong waits unread in the socket buffer;
-- if the block outlasts `ping_timeout` while a keepalive ping is waiting for its pong, then when
-  the loop wakes up the timer has run out, and `websockets` closes with 1011
-  `"keepalive ping timeout"`, although the peer answered within a millisecond.
+The scenario `"1011-blocked-loop"` does exactly that: its handler calls `time.sleep(0.8)` just
+after the server's first keepalive ping, with `ping_timeout=0.3`. The client answers at once;
+the tap adds 50 ms to everything the client sends, a slowish network, still far within the
+timeout."""),
+    ("code", "34", """blocked = scenarios.run("1011-blocked-loop")
+print(blocked.summary_line())
+scenario_figure(blocked, spacing="time")"""),
+    ("md", "35", """Follow the pong: the tap passed it on to the server about 50 ms after the ping (the arrow
+slants down by the 50 ms the tap held it), long before the 1011. The server's own timeline says
+the same, and more:"""),
+    ("code", "36", """print(timing.format_timeline(timing.keepalive_timeline(blocked.transcript, blocked.events)))
+print()
+passed_on = blocked.timings["pong_delivered_after_ping"]
+print(f"the tap passed the pong on {passed_on * 1000:.0f} ms after the ping")
+print(f"the server's connection.latency: {blocked.extra['latency_server'] * 1000:.0f} ms")"""),
+    ("md", "37", f"""While the loop slept, the pong waited unread in the socket buffer. When the loop woke up, it
+first read the pong (the server logged `pong received`), but the `ping_timeout` timer was
+overdue too, and it won: `websockets` failed the connection ({s("7.1.7")}) with 1011
+`"keepalive ping timeout"`. Even `connection.latency` reads about 800 ms, the time the loop
+was blocked, not the network's.
 
-The same happens the other way round: an `asyncio` client whose loop is blocked does not read
-the server's pings, so it does not answer them, and the *server* closes with 1011. The fix is
-never a longer `ping_timeout`: it is not to block the loop (`await asyncio.sleep(...)`,
-`await asyncio.to_thread(blocking_call)`). The lab server's `/slow` route blocks its loop on
-purpose (`LabServer(slow_seconds=...)`), if you want to try.
-
+The fix is never a longer `ping_timeout`: it is not to block the loop
+(`await asyncio.sleep(...)`, `await asyncio.to_thread(blocking_call)`). The same happens the
+other way round: an `asyncio` client whose loop is blocked does not answer the server's pings.
 The synchronous `websockets` client used in these notebooks answers pings in its own background
-thread, which is why a slow notebook cell does not make the server give up."""),
-    ("md", """## Clean up
+thread, which is why a slow notebook cell does not make the server give up.
+
+Try it: `scenarios.run("1011-blocked-loop", block=0.2)` refuses (the block must outlast
+`ping_timeout`), and `block=0.5, ping_timeout=0.4` still ends in 1011."""),
+    ("md", "31", """## Clean up
 
 Each scenario stopped its own server and tap. No wslab thread is left running:"""),
-    ("code", """[thread.name for thread in threading.enumerate() if thread.name.startswith("wslab")]"""),
-    ("md", f"""## What you saw
+    ("code", "32", """[thread.name for thread in threading.enumerate() if thread.name.startswith("wslab")]"""),
+    ("md", "33", f"""## What you saw
 
 - Ping (`0x9`) and pong (`0xA`) are control frames: at most 125 bytes, never fragmented, allowed
   between the fragments of a message ({s("5.4")}, {s("5.5")}); a pong echoes its ping's payload,
@@ -237,13 +257,14 @@ Each scenario stopped its own server and tap. No wslab thread is left running:""
   `"keepalive ping timeout"`. You can predict exactly when, and the measurement agrees.
 - The side that gives up reports 1006 when it stops processing before the echoed close arrives
   ({s("7.1.5")}, {s("7.1.7")}).
-- A blocked event loop makes pongs late even on a perfect network.
+- A blocked event loop reads pongs late even on a perfect network: 1011 although the client
+  answered in time, and the server logs the pong just before it gives up.
 
 ## Next
 
-Keepalive is one of three ways a connection ends in 1011: open
-[04 · Close codes and 1011](04-close-codes-and-1011.ipynb) to see all three side by side, and
-every other close code. Back to [02 · Frame anatomy](02-frame-anatomy.ipynb) or the
+A keepalive timeout is not the only way a connection ends in 1011: open
+[04 · Close codes and 1011](04-close-codes-and-1011.ipynb) to see them side by side, and every
+other close code. Back to [02 · Frame anatomy](02-frame-anatomy.ipynb) or the
 [overview](00-start-here.ipynb)."""),
 ]
 
@@ -254,10 +275,10 @@ def build() -> nbformat.NotebookNode:
                        "name": "python3"},
         "language_info": {"name": "python"},
     })
-    for kind, source in CELLS:
-        nb.cells.append(new_markdown_cell(source) if kind == "md" else new_code_cell(source))
-    for index, cell in enumerate(nb.cells):  # stable ids so regenerating changes nothing
-        cell["id"] = f"nb03-{index:02d}"
+    for kind, cell_id, source in CELLS:
+        cell = new_markdown_cell(source) if kind == "md" else new_code_cell(source)
+        cell["id"] = f"nb03-{cell_id}"  # fixed ids: editing one cell changes no other
+        nb.cells.append(cell)
     nbformat.validate(nb)
     return nb
 

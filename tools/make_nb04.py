@@ -19,7 +19,7 @@ def s(section: str) -> str:
 
 
 CELLS = [
-    ("md", f"""# 04 · Close codes and 1011
+    ("md", "00", f"""# 04 · Close codes and 1011
 
 Every WebSocket connection ends with a close code, even when nobody sent one. A close frame
 carries a 2-byte status code and an optional reason ({s("5.5.1")}), and each side then
@@ -36,35 +36,32 @@ In this notebook you will:
 
 1. read the registry of close codes ({s("7.4")} and the [IANA registry]({IANA})), and which
    ones may be sent,
-2. end a connection with **1011** three ways, and see who sends it and who reports what,
+2. end a connection with **1011** four ways, and see who sends it and who reports what,
 3. tour the other codes, one call each,
 4. see why a failed *handshake* is an HTTP status, never a close code.
 
 Each experiment is one call: it starts its own server behind its own tap (notebook 05) on
 127.0.0.1, runs, and tears everything down. Every wait has a timeout."""),
-    ("code", """%matplotlib inline
-import threading
+    ("code", "01", """import threading
 
 from websockets.exceptions import InvalidStatus
 
 from wslab import scenarios
 from wslab.client import connect
-from wslab.close import REGISTRY, describe, is_sendable
+from wslab.close import describe, is_sendable, registry_table
 from wslab.display import show
 from wslab.events import format_events
-from wslab.plots import sequence_figure
+from wslab.plots import scenario_figure
 from wslab.scenarios_result import format_close
 from wslab.server import LabServer"""),
-    ("md", f"""## 1 · The registry
+    ("md", "02", f"""## 1 · The registry
 
 RFC 6455 defines 1000–1011 and 1015 ({s("7.4.1")}) and set up an IANA registry for more
-({s("11.7")}); 1012–1014 were added there later. `wslab.close.REGISTRY` holds them all, with who
-may send each one and whether it may appear in a close frame:"""),
-    ("code", """print(f"{'code':<6}{'name':<28}{'sent by':<9}{'on wire':<9}meaning")
-for info in REGISTRY.values():
-    on_wire = "yes" if info.on_wire else "NEVER"
-    print(f"{info.code:<6}{info.name:<28}{info.sent_by:<9}{on_wire:<9}{info.meaning}")"""),
-    ("md", f"""Four codes never go on the wire ({s("7.4.1")}):
+({s("11.7")}); 1012–1014 were added there later. `registry_table()` lists them all: who may
+send each one, whether it may appear in a close frame, typical causes, and in the last rows the
+ranges around them. (`print(registry_table())` gives the same as text.)"""),
+    ("code", "03", """registry_table()"""),
+    ("md", "04", f"""Four codes never go on the wire ({s("7.4.1")}):
 
 - **1004** is reserved, with no meaning yet;
 - **1005**, **1006** and **1015** are not messages but *diagnoses*: a side reports them when
@@ -72,36 +69,34 @@ for info in REGISTRY.values():
   failed. An endpoint must not put them in a close frame; `websockets` treats a close frame
   that carries one as a protocol error and fails the connection with 1002.
 
-`describe(code)` gives one code's entry, with typical causes:"""),
-    ("code", """info = describe(1011)
-print(f"{info.code} {info.name}: {info.meaning} ({info.rfc})")
-for cause in info.causes:
-    print("  -", cause)"""),
-    ("md", f"""Beyond the registry, ranges ({s("7.4.2")}): **3000–3999** are registered with IANA by
+`describe(code)` gives one code's entry, as a card:"""),
+    ("code", "05", """describe(1011)"""),
+    ("md", "06", f"""Beyond the registry, ranges ({s("7.4.2")}): **3000–3999** are registered with IANA by
 libraries, frameworks and applications, **4000–4999** are for private use by an application, and
 everything else (below 1000, 1016–2999, 5000 and up) may not be sent. `describe` answers for
 any number, and `is_sendable` says whether it may be sent:"""),
-    ("code", """for code in (999, 1016, 2999, 3000, 3999, 4000, 4999, 5000):
+    ("code", "07", """for code in (999, 1016, 2999, 3000, 3999, 4000, 4999, 5000):
     info = describe(code)
     print(f"{code:>5}  may be sent: {is_sendable(code)!s:<5}  {info.name}: {info.meaning}")"""),
-    ("md", f"""## 2 · 1011 three ways
+    ("md", "08", f"""## 2 · 1011 four ways
 
 1011 *Internal Error* means: "an unexpected condition prevented me from fulfilling the
 request" ({s("7.4.1")}). RFC 6455 first said only a *server* sends it; an
 [erratum]({ERRATUM}) corrected that to either endpoint. The `websockets` library sends it in
-three situations, and each one ends differently for the two sides.
+the three situations below, and each one ends differently for the two sides; the fourth
+experiment looks like the second, but the network is not to blame.
 
 ### 2a · The server's handler raises
 
 The route `/raise` raises an exception as soon as the connection is open."""),
-    ("code", """crash = scenarios.run("1011-handler-exception")
+    ("code", "09", """crash = scenarios.run("1011-handler-exception")
 crash"""),
-    ("md", """Click the rows of the transcript to unfold a close frame: its payload is `03 f3`, 1011 in
+    ("md", "10", """Click the rows of the transcript to unfold a close frame: its payload is `03 f3`, 1011 in
 two bytes, and no reason. The server's event log shows the order: first the exception, then
 the close frame."""),
-    ("code", """print(format_events(crash.events))
-sequence_figure(crash.transcript)"""),
-    ("md", f"""**What it teaches.** The *server* sends 1011: its application failed, not the protocol.
+    ("code", "11", """print(format_events(crash.events))
+scenario_figure(crash)"""),
+    ("md", "12", f"""**What it teaches.** The *server* sends 1011: its application failed, not the protocol.
 The client answers with the same code ({s("5.5.1")}), so both sides received a 1011 and both
 report it. The traceback stays in the server's log; the client learns only "1011, internal
 error", which is as it should be: a server does not tell its clients about its internals.
@@ -110,10 +105,10 @@ error", which is as it should be: a server does not tell its clients about its i
 
 The server pings every 0.2 s (notebook 03) and this client, a raw socket, never answers. After
 `ping_timeout` = 0.2 s the server gives up."""),
-    ("code", """unanswered = scenarios.run("1011-keepalive-timeout")
+    ("code", "13", """unanswered = scenarios.run("1011-keepalive-timeout")
 unanswered"""),
-    ("code", """sequence_figure(unanswered.transcript)"""),
-    ("md", f"""**What it teaches.** The *server* sends 1011 with the reason `"keepalive ping timeout"`,
+    ("code", "14", """scenario_figure(unanswered)"""),
+    ("md", "15", f"""**What it teaches.** The *server* sends 1011 with the reason `"keepalive ping timeout"`,
 `ping_timeout` after its ping. This is *failing* the connection ({s("7.1.7")}): the server
 sends its close frame, closes TCP and processes nothing more. The client's echoed close frame
 does reach it (the tap delivered it), but it is ignored. Hence the client reports 1011, and the
@@ -123,40 +118,48 @@ server, the one who sent 1011, reports **1006**.
 
 Now the client pings every 0.2 s, and the tap *stalls* everything the server sends (notebook
 05): the pong never reaches the client."""),
-    ("code", """stalled = scenarios.run("1011-client-keepalive")
+    ("code", "16", """stalled = scenarios.run("1011-client-keepalive")
 stalled"""),
-    ("code", """sequence_figure(stalled.transcript)"""),
-    ("md", f"""**What it teaches.** The *client* sends 1011 `"keepalive ping timeout"`; the server
+    ("code", "17", """scenario_figure(stalled)"""),
+    ("md", "18", f"""**What it teaches.** The *client* sends 1011 `"keepalive ping timeout"`; the server
 receives it, echoes it and reports 1011. The echo is stuck in the tap with the pong (the crosses
 in the figure), so the client never receives a close frame. It waits `close_timeout`, drops
 TCP and reports **1006** ({s("7.1.5")}).
 
-### The three, side by side"""),
-    ("code", """print(f"{'scenario':<24}{'1011 sent by':<14}{'client reports':<32}server reports")
-for r in (crash, unanswered, stalled):
-    print(f"{r.name:<24}{r.extra['first_close_by']:<14}{format_close(r.client_close):<32}{format_close(r.server_close)}")"""),
-    ("md", """- **Who sends 1011** is the side that ran into trouble: the server whose handler failed or
+### 2d · The pong came, and still 1011
+
+The server pings, the client answers at once, and the server closes with 1011
+`"keepalive ping timeout"` anyway: its handler blocked the event loop with `time.sleep()`, so
+the pong waited unread until the timer had run out. Notebook 03 (section 5) takes it apart;
+here, one line:"""),
+    ("code", "36", """blocked = scenarios.run("1011-blocked-loop")
+print(blocked.summary_line())"""),
+    ("md", "37", """On the wire it is 2b again, but the pong is there, delivered by the tap before the 1011.
+
+### The four, side by side
+
+`scenarios.summary_table` puts results in one table: the first close frame and who sent it,
+the answer, and the code each side reports."""),
+    ("code", "19", """scenarios.summary_table([crash, unanswered, stalled, blocked])"""),
+    ("md", "20", """- **Who sends 1011** is the side that ran into trouble: the server whose handler failed or
   whose ping went unanswered, the client whose ping went unanswered.
 - **1006 appears** wherever a side processed no close frame: none arrived (2c), or it had
-  failed the connection and stopped reading (2b). Nobody ever *sent* 1006.
-- The same code on the wire can mean a bug (2a) or a network or load problem (2b, 2c); the
-  reason (`"keepalive ping timeout"`) and the server's log tell them apart."""),
-    ("md", """## 3 · A tour of the other codes
+  failed the connection and stopped reading (2b, 2d). Nobody ever *sent* 1006.
+- The same code on the wire can mean a bug (2a, 2d) or a network or load problem (2b, 2c);
+  the reason (`"keepalive ping timeout"`), the transcript and the server's log tell them
+  apart."""),
+    ("md", "21", """## 3 · A tour of the other codes
 
-One call each. The table shows the code each side reports, then the first close frame on the
-wire and who sent it (the other side echoed it, except after the cut: no close frame at all)."""),
-    ("code", """TOUR = ["1000-client", "1000-server", "1001-shutdown", "1002-unmasked",
+One call each, one table: the first close frame on the wire and who sent it, the other
+side's answer (an echo, except after the cut: no close frame at all), and the code each side
+reports."""),
+    ("code", "22", """TOUR = ["1000-client", "1000-server", "1001-shutdown", "1002-unmasked",
         "1002-reserved-opcode", "1002-rsv-bit", "1006-cut", "1007-invalid-utf8",
         "1008-policy", "1009-too-big", "1012-restart", "1013-try-again"]
 tour = {name: scenarios.run(name) for name in TOUR}
-
-print(f"{'scenario':<22}{'client reports':<16}{'server reports':<16}first close frame")
-for name, r in tour.items():
-    by = r.extra.get("first_close_by")  # "client", "server", or None: no close frame
-    first = {"client": r.client_sent_close, "server": r.server_sent_close}.get(by)
-    print(f"{name:<22}{r.client_close[0]:<16}{r.server_close[0]:<16}"
-          f"{by or 'nobody'}: {format_close(first)}")"""),
-    ("md", f"""Patterns to spot (`print(tour[name])` tells each story in full):
+scenarios.summary_table(tour)"""),
+    ("md", "23", f"""Patterns to spot (`print(tour[name].summary_line())` says it in words,
+`print(tour[name])` tells the whole story):
 
 - **1000** and **1001**: a normal closing handshake ({s("7.1.2")}); whoever starts, the other
   echoes the code and both report it. 1001 *Going Away* is a server shutting down.
@@ -172,39 +175,38 @@ for name, r in tour.items():
 
 Two of them in full. First an unmasked client frame: the server answers 1002, and the
 dissector (notebook 02) names the rule the frame broke."""),
-    ("code", """unmasked = tour["1002-unmasked"]
+    ("code", "24", """unmasked = tour["1002-unmasked"]
 print(unmasked)
 show(unmasked.transcript.frames("c2s")[0].frame_dissection)"""),
-    ("md", f"""Then the cut: a connection that simply disappears. Nobody sent a close frame, so there
+    ("md", "25", f"""Then the cut: a connection that simply disappears. Nobody sent a close frame, so there
 is nothing to report but 1006 ({s("7.1.5")}); the cut is the dashed line with crosses."""),
-    ("code", """cut = tour["1006-cut"]
+    ("code", "26", """cut = tour["1006-cut"]
 print("client reports:", format_close(cut.client_close))
 print("server reports:", format_close(cut.server_close))
 print("close frames on the wire:", cut.transcript.close_frames())
-sequence_figure(cut.transcript)"""),
-    ("md", f"""## 4 · A failed handshake is HTTP, not a close code
+scenario_figure(cut)"""),
+    ("md", "27", f"""## 4 · A failed handshake is HTTP, not a close code
 
 Close frames exist only on an open WebSocket connection, that is after `101 Switching
 Protocols` ({s("4.1")}, {s("5.5.1")}). Before that the two sides speak HTTP, and a server that
 refuses the upgrade answers with an HTTP status ({s("4.2.2")}) and closes TCP. Four refusals:"""),
-    ("code", """for name in ["handshake-version", "handshake-bad-key", "handshake-origin", "handshake-500"]:
-    r = scenarios.run(name)
-    print(f"{name:<18} HTTP {r.http_status} {r.extra['reason']:<22} "
-          f"frames: {len(r.transcript.frames())}  close frames: {len(r.transcript.close_frames())}")"""),
-    ("md", f"""- **426 Upgrade Required**: the client asked for `Sec-WebSocket-Version: 8`; the answer
+    ("code", "28", """refusals = [scenarios.run(name) for name in
+            ["handshake-version", "handshake-bad-key", "handshake-origin", "handshake-500"]]
+scenarios.summary_table(refusals)"""),
+    ("md", "29", f"""- **426 Upgrade Required**: the client asked for `Sec-WebSocket-Version: 8`; the answer
   lists the version the server speaks, `13` ({s("4.2.2")}, {s("4.4")}).
 - **400 Bad Request**: the `Sec-WebSocket-Key` is not 16 bytes in base64 ({s("4.1")}).
 - **403 Forbidden**: an `Origin` the server does not accept ({s("10.2")}).
 - **500 Internal Server Error**: the server itself failed during the handshake.
 
-Not one frame, and so not one close code. The last one in full: the server's answer,
-explained line by line, and what the server logged."""),
-    ("code", """refused = scenarios.run("handshake-500")
+Not one close frame, and so no close code on either side. The last one in full: the server's
+answer, explained line by line, and what the server logged."""),
+    ("code", "30", """refused = refusals[-1]  # handshake-500
 print(refused.extra["http_response"])
 print()
 print("the server logged:", refused.extra["exception"])
 print(refused.transcript.sequence_diagram())"""),
-    ("md", """### "The server sent 1011 during the handshake"? It cannot.
+    ("md", "31", """### "The server sent 1011 during the handshake"? It cannot.
 
 A common belief is that a server that fails while handling the handshake sends close 1011.
 There is no WebSocket connection yet, so there is no frame to carry a code: the server answers
@@ -213,18 +215,18 @@ There is no WebSocket connection yet, so there is no frame to carry a code: the 
 A client sees the difference too. The `websockets` client raises `InvalidStatus`, with the HTTP
 response, when a handshake is refused, and `ConnectionClosed`, with a close code, only once a
 connection was open. Here a real server refuses an `Origin`:"""),
-    ("code", """with LabServer(origins=["http://good.example"]) as server:
+    ("code", "32", """with LabServer(origins=["http://good.example"]) as server:
     try:
         connect(server.url + "/echo", origin="http://evil.example")
     except InvalidStatus as exc:
         print(f"{type(exc).__name__}: {exc}")
         print("HTTP status:", exc.response.status_code)"""),
-    ("md", """## Clean up
+    ("md", "33", """## Clean up
 
 Each scenario stopped its own server and tap, and the `with` block stopped the last server. No
 wslab thread is left running:"""),
-    ("code", """[thread.name for thread in threading.enumerate() if thread.name.startswith("wslab")]"""),
-    ("md", f"""## What you saw
+    ("code", "34", """[thread.name for thread in threading.enumerate() if thread.name.startswith("wslab")]"""),
+    ("md", "35", f"""## What you saw
 
 - A close frame carries a code; each side *reports* the code of the first close frame it
   received, 1005 if it had none, 1006 if none came ({s("7.1.5")}). 1005, 1006 and 1015 never
@@ -232,7 +234,8 @@ wslab thread is left running:"""),
 - 3000–3999 are registered by libraries and applications, 4000–4999 are private, the rest of
   the numbers may not be sent ({s("7.4.2")}).
 - 1011 is sent by whichever side hit the problem: a failing handler, or a keepalive ping with
-  no pong, on the server or the client ([an erratum]({ERRATUM})).
+  no pong, on the server or the client ([an erratum]({ERRATUM})); or with a pong its blocked
+  event loop did not read in time.
 - A side that *fails* the connection ignores the echo and reports 1006 ({s("7.1.7")}).
 - A refused handshake is an HTTP status (400, 403, 426, 500...), never a close code.
 
@@ -250,10 +253,10 @@ def build() -> nbformat.NotebookNode:
                        "name": "python3"},
         "language_info": {"name": "python"},
     })
-    for kind, source in CELLS:
-        nb.cells.append(new_markdown_cell(source) if kind == "md" else new_code_cell(source))
-    for index, cell in enumerate(nb.cells):  # stable ids so regenerating changes nothing
-        cell["id"] = f"nb04-{index:02d}"
+    for kind, cell_id, source in CELLS:
+        cell = new_markdown_cell(source) if kind == "md" else new_code_cell(source)
+        cell["id"] = f"nb04-{cell_id}"  # fixed ids: editing one cell changes no other
+        nb.cells.append(cell)
     nbformat.validate(nb)
     return nb
 

@@ -19,10 +19,12 @@ __all__ = [
     "CloseCode",
     "CloseCodeInfo",
     "ClosePayload",
+    "RegistryTable",
     "build_close_payload",
     "describe",
     "is_sendable",
     "parse_close_payload",
+    "registry_table",
 ]
 
 MAX_REASON_BYTES = 123
@@ -172,6 +174,70 @@ def describe(code: int) -> CloseCodeInfo:
         if low <= code <= high:
             return replace(info, code=code)
     raise ValueError(f"a close code is 0-65535, not {code}")
+
+
+REGISTRY_COLUMNS = ("code", "name", "meaning", "sent by", "on the wire", "typical causes")
+
+
+@dataclass(frozen=True)
+class RegistryTable:
+    """The close codes and the ranges (RFC 6455 §7.4), as a table (see :func:`registry_table`).
+
+    Attributes:
+        rows: ``(code, info)`` per row; ``code`` is ``"1011"`` or a range ``"3000–3999"``.
+    """
+
+    rows: tuple[tuple[str, CloseCodeInfo], ...]
+    columns: tuple[str, ...] = REGISTRY_COLUMNS
+
+    @staticmethod
+    def cells(code: str, info: CloseCodeInfo) -> tuple[str, ...]:
+        """One row as text: code, name, meaning, sent by, on the wire, causes."""
+        return (code, info.name, info.meaning, info._sender,
+                "yes" if info.on_wire else "never", "; ".join(info.causes))
+
+    def __str__(self) -> str:
+        table = [self.columns, *(self.cells(code, info) for code, info in self.rows)]
+        widths = [max(len(row[i]) for row in table) for i in range(len(self.columns) - 1)]
+        return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)),
+                                    row[-1]]).rstrip() for row in table)
+
+    def __repr__(self) -> str:
+        return f"<RegistryTable: {len(self.rows)} rows>"
+
+    def _repr_html_(self) -> str:
+        """A table (inline styles only); codes never sent on the wire are marked red."""
+        e = html.escape
+        cell = "padding:2px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top"
+        head = "".join(f"<th style='{cell}'>{e(c)}</th>" for c in self.columns)
+        body = []
+        for code, info in self.rows:
+            colour = "#2e7d32" if info.on_wire else "#b71c1c"
+            code_, name, meaning, sender, wire, _ = self.cells(code, info)
+            causes = "<br>".join(e(c) for c in info.causes)
+            body.append(
+                f"<tr><td style='{cell};font-family:monospace;white-space:nowrap;"
+                f"border-left:4px solid {colour}'><b>{e(code_)}</b></td>"
+                f"<td style='{cell}'>{e(name)}</td><td style='{cell}'>{e(meaning)}</td>"
+                f"<td style='{cell}'>{e(sender)}</td>"
+                f"<td style='{cell};color:{colour}'>{e(wire)}</td>"
+                f"<td style='{cell};color:#333'>{causes}</td></tr>")
+        return ("<div class='wslab' data-role='close-registry' style='font-family:sans-serif;"
+                f"font-size:13px'><table style='border-collapse:collapse'><tr>{head}</tr>"
+                f"{''.join(body)}</table><div style='color:#888;font-size:11px'>RFC 6455 "
+                f"§7.4.1 (codes), §7.4.2 (ranges), and the IANA registry (1012–1014)</div>"
+                "</div>")
+
+
+def registry_table(*, ranges: bool = True) -> RegistryTable:
+    """Every registered close code (1000–1015) and, with ``ranges``, the ranges around them.
+
+    ``str()`` gives aligned text; in Jupyter it shows as a table.
+    """
+    rows = [(str(code), info) for code, info in REGISTRY.items()]
+    if ranges:
+        rows += [(f"{low}–{high}", info) for low, high, info in _RANGES]
+    return RegistryTable(tuple(rows))
 
 
 def is_sendable(code: int) -> bool:

@@ -9,13 +9,14 @@ figure once. They are :class:`LabFigure` objects, which render themselves as PNG
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from .transcript import Transcript, TranscriptEntry
 from .transcript_view import clip
@@ -23,8 +24,8 @@ from .transcript_view import clip
 if TYPE_CHECKING:
     from .scenarios_result import ScenarioResult
 
-__all__ = ["COLOURS", "LabFigure", "entry_colour", "rtt_figure", "scenario_figure",
-           "sequence_figure"]
+__all__ = ["COLOURS", "SERIES_COLOURS", "LabFigure", "entry_colour", "rtt_figure",
+           "scenario_figure", "sequence_figure"]
 
 COLOURS = {
     "data": "tab:blue",  # text, binary, continuation
@@ -224,7 +225,8 @@ def _draw(ax: Axes, e: TranscriptEntry, y: float, y1: float, even: bool) -> None
     held = e.held
     if even and held is not None and held >= 0.005:
         label += f" (held {held * 1000:.0f} ms)"
-    ax.text(0.5, (y + y1) / 2, label, ha="center", va="bottom", fontsize=8, color=colour)
+    # at the row where the tap saw it: rows are MIN_GAP apart, so labels never overlap
+    ax.text(0.5, y, label, ha="center", va="bottom", fontsize=8, color=colour)
 
 
 def scenario_figure(result: ScenarioResult, *, spacing: Literal["even", "time"] = "even",
@@ -249,35 +251,60 @@ def _bins(ms: Sequence[float]) -> np.ndarray:
     return edges
 
 
-def rtt_figure(samples: Sequence[float], *, ax: Axes | None = None,
+Samples = Sequence[float] | Mapping[str, Sequence[float]]
+SERIES_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:gray")
+
+
+def _series(samples: Samples) -> list[tuple[str | None, list[float]]]:
+    """``(label, milliseconds)`` per series: one unlabelled, or one per mapping key."""
+    if isinstance(samples, Mapping):
+        return [(str(label), [s * 1000 for s in values]) for label, values in samples.items()]
+    return [(None, [s * 1000 for s in samples])]
+
+
+def rtt_figure(samples: Samples, *, ax: Axes | None = None,
                title: str = "round-trip time") -> Figure:
-    """Round-trip times (seconds) as a line per sample, and their histogram.
+    """Round-trip times (seconds) as a line per series, and their histogram.
 
     Args:
-        samples: RTTs in seconds, e.g. :meth:`Transcript.ping_rtts`.
-        ax: draw only the line into these axes (a new figure with both plots otherwise).
+        samples: RTTs in seconds, e.g. :meth:`Transcript.ping_rtts`; or
+            ``{label: samples}`` to overlay labelled series (e.g. ``{"client": ...,
+            "tap": ...}``), each with its median, on the same axes and histogram bins.
+        ax: draw only the lines into these axes (a new figure with both plots otherwise).
         title: the figure's title.
     """
-    ms = [s * 1000 for s in samples]
+    series = _series(samples)
+    every = [v for _, ms in series for v in ms]
     hist: Any = None
     if ax is None:
         fig: Figure = LabFigure(figsize=(8, 3), layout="constrained")
         ax, hist = fig.subplots(1, 2, width_ratios=(2, 1))
     else:
         fig = ax.get_figure()  # type: ignore[assignment]
-    if not ms:
+    if not every:
         ax.text(0.5, 0.5, "no samples", ha="center", va="center", transform=ax.transAxes)
-    ax.plot(range(1, len(ms) + 1), ms, marker="o", ms=3, color="tab:blue")
-    if ms:
-        median = float(np.median(ms))
-        ax.axhline(median, color="gray", ls=":", label=f"median {median:.2f} ms")
-        ax.legend(fontsize=8)
+    edges = _bins(every) if every else None
+    for k, (label, ms) in enumerate(series):
+        colour = SERIES_COLOURS[k % len(SERIES_COLOURS)]
+        ax.plot(range(1, len(ms) + 1), ms, marker="o", ms=3, color=colour, label=label)
+        if ms:
+            median = float(np.median(ms))
+            name = f"median {median:.2f} ms" if label is None else \
+                f"{label}: median {median:.2f} ms"
+            ax.axhline(median, color=colour if label is not None else "gray", ls=":",
+                       label=name)
+        if hist is not None and ms:
+            hist.hist(ms, bins=edges, color=colour, edgecolor="white", linewidth=0.8,
+                      alpha=0.6 if len(series) > 1 else 1.0, label=label)
+    if every:
+        handles, labels = ax.get_legend_handles_labels()
+        shown = [(h, t) for h, t in zip(handles, labels, strict=True) if "median" in t]
+        ax.legend(*zip(*shown, strict=True), fontsize=8)
     ax.set_xlabel("sample")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("RTT (ms)")
     ax.set_title(title, fontsize=10)
     if hist is not None:
-        if ms:
-            hist.hist(ms, bins=_bins(ms), color="tab:blue", edgecolor="white", linewidth=0.8)
         hist.set_xlabel("RTT (ms)")
         hist.set_ylabel("samples")
     return fig

@@ -5,6 +5,8 @@
 >>> result = scenarios.run("1011-keepalive-timeout")
 >>> print(result)                     # summary + sequence diagram
 >>> result.client_close, result.server_close, result.transcript.close_frames()
+>>> result.summary_line()             # one line: who sent what, what each side reports
+>>> scenarios.summary_table([result, scenarios.run("1006-cut")])   # side by side
 
 Each scenario starts its own :class:`~wslab.server.LabServer` on a free port behind its
 own :class:`~wslab.tap.Tap` (so the transcript shows every byte), runs, tears everything
@@ -42,16 +44,23 @@ from .scenarios_handshake import (
     handshake_version,
 )
 from .scenarios_keepalive import (
+    close_1011_blocked_loop,
     close_1011_client_keepalive,
     close_1011_keepalive_timeout,
     keepalive_timeline,
     ping,
     server_ping,
 )
-from .scenarios_result import Closing, ScenarioError, ScenarioResult
+from .scenarios_result import (
+    Closing,
+    ScenarioError,
+    ScenarioResult,
+    SummaryTable,
+    summary_table,
+)
 
-__all__ = ["SCENARIOS", "Closing", "Lab", "ScenarioError", "ScenarioResult", "describe", "names",
-           "run"]
+__all__ = ["SCENARIOS", "Closing", "Lab", "ScenarioError", "ScenarioResult", "SummaryTable",
+           "describe", "names", "run", "summary_table"]
 
 Scenario = Callable[..., ScenarioResult]
 
@@ -75,6 +84,8 @@ SCENARIOS: dict[str, tuple[Scenario, str]] = {
                                "a client that never answers pings: the server closes (1011)"),
     "1011-client-keepalive": (close_1011_client_keepalive,
                               "the server seems silent: the client's keepalive closes (1011)"),
+    "1011-blocked-loop": (close_1011_blocked_loop,
+                          "a handler blocks the event loop: 1011 although the pong came"),
     "1012-restart": (close_1012_restart, "the server restarts (1012), then a reconnect works"),
     "1013-try-again": (close_1013_try_again, "over capacity: try again later (1013)"),
     "handshake-version": (handshake_version, "Sec-WebSocket-Version 8: HTTP 426, no close code"),

@@ -6,19 +6,23 @@ the server's event log, the websockets client and the tap alike.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from . import routes
 from .events import Event
 from .scenarios_core import Lab, raw_close
-from .scenarios_result import ScenarioResult
+from .scenarios_result import ScenarioError, ScenarioResult
 
-__all__ = ["close_1011_client_keepalive", "close_1011_keepalive_timeout", "keepalive_timeline",
-           "ping", "server_ping"]
+__all__ = ["close_1011_blocked_loop", "close_1011_client_keepalive",
+           "close_1011_keepalive_timeout", "keepalive_timeline", "ping", "server_ping"]
 
 DIRECTIONS = {"s2c": ("s2c",), "c2s": ("c2s",), "both": ("c2s", "s2c")}
 
@@ -47,6 +51,18 @@ def _server_rtts(events: list[Event]) -> list[float]:
         if pong is not None:
             out.append(pong.t - ping_.t)
     return out
+
+
+def _echo_noting_latency(into: dict[str, Any]) -> routes.Handler:
+    """"/echo", and the connection's ``latency`` (websockets' last RTT) noted at its end."""
+
+    async def echo(conn: ServerConnection) -> None:
+        try:
+            await routes.echo(conn)
+        finally:
+            into["latency_server"] = conn.latency
+
+    return echo
 
 
 def _median(values: list[float]) -> float | None:
@@ -108,10 +124,14 @@ def server_ping(*, pings: int = 3, ping_interval: float = 0.2, ping_timeout: flo
     Shows: keepalive (RFC 6455 §5.5.2: a ping "may serve either as a keepalive or as a
     means to verify that the remote endpoint is still responsive"). websockets: with
     ``ping_interval`` the server pings every interval; the client answers in its
-    background thread, the application never sees it. RTT from the transcript.
+    background thread, the application never sees it. RTT from the transcript
+    (``extra["rtt_tap"]``), the server's log (``extra["rtt_server"]``) and the server
+    connection's ``latency`` at the end (``extra["latency_server"]``, seconds).
     """
+    seen: dict[str, Any] = {}
     with Lab(timeout=timeout, ping_interval=ping_interval, ping_timeout=ping_timeout,
-             delay={"s2c": delay} if delay else None) as lab:
+             delay={"s2c": delay} if delay else None,
+             routes={"/echo": _echo_noting_latency(seen)}) as lab:
         ws = lab.connect("/echo")
         budget = timeout + pings * (ping_interval + delay)
         if not _wait_until(lab, lambda ev: len(_pongs_in(ev)) >= pings, budget):
@@ -123,10 +143,12 @@ def server_ping(*, pings: int = 3, ping_interval: float = 0.2, ping_timeout: flo
             f"within ping_timeout={ping_timeout:g} s. The websockets client answers pings "
             f"by itself, in its background thread: the application never sees them. The "
             f"round trip is read from the transcript (ping seen by the tap to pong passed "
-            f"on to the server).",
+            f"on to the server), from the server's log, and from the server connection's "
+            f"latency attribute (websockets: the last keepalive round trip).",
             "RFC 6455 §5.5.2, §5.5.3", client_close=lab.ws_close(ws))
     tap_rtts = result.transcript.ping_rtts()
     result.extra.update(rtt_tap=tap_rtts, rtt_server=_server_rtts(result.events),
+                        latency_server=seen.get("latency_server"),
                         ping_interval=ping_interval, ping_timeout=ping_timeout, delay=delay)
     if tap_rtts:
         result.timings["rtt_tap"] = _median(tap_rtts)  # type: ignore[assignment]
@@ -248,3 +270,123 @@ def keepalive_timeline(*, delay: float = 0.1, ping_interval: float = 0.2,
                         direction=direction, rtt_expected=rtt, timed_out=timed_out,
                         rtt_server=_server_rtts(result.events))
     return result
+
+
+def _block_after_keepalive_ping(block: float, wait: float, seen: dict[str, Any]
+                                ) -> routes.Handler:
+    """A handler that blocks the event loop (``time.sleep``) while a keepalive ping waits.
+
+    It wraps the connection's ``ping()`` to learn when a keepalive ping has gone out,
+    then sleeps ``block`` seconds without awaiting. Its wake-up is queued by the keepalive
+    task itself, which has armed its ``ping_timeout`` timer by then. If the pong was read
+    before the handler ran (a very busy machine), it waits for the next ping instead: it
+    only ever blocks while a ping waits for its pong, with the timer running.
+    """
+
+    async def handler(conn: ServerConnection) -> None:
+        pinged = asyncio.Event()
+        pending: list[Any] = []
+        send_ping = conn.ping
+
+        async def ping_and_tell(data: Any = None) -> Any:
+            pending.append(await send_ping(data))
+            pinged.set()
+            return pending[-1]
+
+        conn.ping = ping_and_tell  # type: ignore[method-assign]
+        try:
+            for attempt in range(1, 4):
+                if not await _wait_event(pinged, wait):
+                    break
+                pinged.clear()
+                if pending[-1].done():
+                    continue  # its pong was read already: wait for the next ping
+                seen.update(attempt=attempt, blocked_at=time.monotonic())
+                time.sleep(block)  # the mistake: blocking work in a coroutine
+                seen["unblocked_at"] = time.monotonic()
+                break
+            await conn.wait_closed()
+        finally:
+            seen["latency_server"] = conn.latency
+
+    return handler
+
+
+async def _wait_event(event: asyncio.Event, timeout: float) -> bool:
+    try:
+        await asyncio.wait_for(event.wait(), timeout)
+    except asyncio.TimeoutError:
+        return False
+    return True
+
+
+def close_1011_blocked_loop(*, block: float = 0.8, ping_interval: float = 0.2,
+                            ping_timeout: float = 0.3, delay: float = 0.05,
+                            timeout: float = 5.0) -> ScenarioResult:
+    """A handler blocks the server's event loop: 1011 although the pong came in time.
+
+    Shows: the classic spurious keepalive timeout. websockets runs handlers, keepalive
+    pings, frame reading and the ``ping_timeout`` timer on one event loop; a handler
+    calling ``time.sleep(block)`` stops them all. The client's pong (RFC 6455 §5.5.3)
+    reaches the server's socket while the loop sleeps; when it wakes, the pong is read
+    but the timer has run out, and the server fails the connection (§7.1.7) with 1011
+    "keepalive ping timeout". The tap adds ``delay`` to the client's frames, a round trip
+    far below ``ping_timeout``, so that the pong arrives after the loop blocked (if it
+    came first, the handler waits for the next ping). ``extra["latency_server"]`` is the
+    server connection's ``latency``: about ``block``, not the network's round trip.
+    """
+    if block <= ping_timeout:
+        raise ValueError(f"block ({block:g} s) must be longer than ping_timeout "
+                         f"({ping_timeout:g} s), or the timer does not run out")
+    seen: dict[str, Any] = {}
+    handler = _block_after_keepalive_ping(block, timeout + 2 * ping_interval, seen)
+    with Lab(timeout=timeout, delay={"c2s": delay} if delay else None,
+             ping_interval=ping_interval, ping_timeout=ping_timeout,
+             routes={"/block": handler}) as lab:
+        ws = lab.connect("/block")
+        try:
+            _expect_close(lab, ws, timeout + 3 * ping_interval + block)
+        except ScenarioError as exc:
+            if "blocked_at" not in seen:
+                raise lab.fail("the handler never blocked while a keepalive ping waited for "
+                               "its pong (each pong came too fast)") from exc
+            raise
+        result = lab.result(
+            "1011-blocked-loop", "1011 from a blocked event loop: the pong came in time",
+            f"The \"/block\" handler calls time.sleep({block:g}) right after a keepalive "
+            f"ping of the server (RFC 6455 §5.5.2). The client answers at once; with the "
+            f"tap's {delay * 1000:.0f} ms the pong (§5.5.3) reaches the server's socket long "
+            f"before ping_timeout={ping_timeout:g} s. But websockets runs the handler, the "
+            f"frame reader and the ping_timeout timer on one event loop, and time.sleep "
+            f"blocks all of them. When the loop wakes, it reads the pong (the server's log "
+            f"shows it), and the timer, overdue, fails the connection (§7.1.7) with 1011 "
+            f"\"keepalive ping timeout\". A blocked event loop is the classic cause of "
+            f"spurious keepalive timeouts; the fix is await asyncio.sleep() or "
+            f"asyncio.to_thread() for blocking work, never a longer ping_timeout.",
+            "RFC 6455 §5.5.2, §5.5.3, §7.1.7, §7.4.1", client_close=lab.ws_close(ws))
+    _note_blocked_loop(result, seen, block, delay, ping_interval, ping_timeout)
+    return result
+
+
+def _note_blocked_loop(result: ScenarioResult, seen: dict[str, Any], block: float,
+                       delay: float, ping_interval: float, ping_timeout: float) -> None:
+    """The pong's delivery against the server's close, and what the server measured."""
+    tr = result.transcript.for_connection(result.conn_id or 1)
+    close = next(iter(tr.frames("s2c", "close")), None)
+    pings = [p for p in tr.frames("s2c", "ping") if close is None or p.t < close.t]
+    ping_ = pings[-1] if pings else None  # the one the server gave up on
+    payload = None if ping_ is None else ping_.frame_dissection.frame.payload  # type: ignore[union-attr]
+    pong = next((p for p in tr.frames("c2s", "pong")
+                 if p.frame_dissection.frame.payload == payload), None)  # type: ignore[union-attr]
+    delivered = pong.t_forwarded if pong is not None else None
+    result.extra.update(
+        block=block, delay=delay, ping_interval=ping_interval, ping_timeout=ping_timeout,
+        latency_server=seen.get("latency_server"), attempt=seen.get("attempt"),
+        blocked=(seen["unblocked_at"] - seen["blocked_at"]) if "unblocked_at" in seen
+        else None,
+        pong_before_close=(delivered is not None and close is not None
+                           and delivered < close.t))
+    if ping_ is not None and delivered is not None:
+        result.timings["pong_delivered_after_ping"] = delivered - ping_.t
+    if ping_ is not None and close is not None:
+        result.timings["ping_to_close"] = close.t - ping_.t

@@ -1,21 +1,28 @@
 """The result of a scenario: both sides' closes, the transcript, the log and timings.
 
-Plain data with three faces: ``str()`` (a summary and the sequence diagram),
-``_repr_html_()`` (a summary table and the transcript, for Jupyter) and ``to_dict()``
-(JSON-friendly). Built by :meth:`wslab.scenarios_core.Lab.result`.
+Plain data with four faces: ``str()`` (a summary and the sequence diagram),
+``_repr_html_()`` (a summary table and the transcript, compact, for Jupyter),
+:meth:`ScenarioResult.summary_line` (one line) and ``to_dict()`` (JSON-friendly). Built
+by :meth:`wslab.scenarios_core.Lab.result`. :func:`summary_table` puts several results
+side by side.
 """
 
 from __future__ import annotations
 
 import html
 import textwrap
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .events import Event
 from .transcript import Transcript
+from .transcript_view import DETAIL_BUDGET, HEAD_ROWS, TAIL_ROWS, transcript_html
 
-__all__ = ["Closing", "ScenarioError", "ScenarioResult", "format_close", "plain"]
+__all__ = ["Closing", "ScenarioError", "ScenarioResult", "SummaryTable", "format_close", "plain",
+           "summary_table"]
+
+_CELL = "padding:2px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top"
 
 Closing = tuple[int | None, str]  # (code, reason); code None: a close frame with no code
 
@@ -27,6 +34,11 @@ def format_close(close: Closing | None) -> str:
     code, reason = close
     text = "no status code" if code is None else str(code)
     return f"{text} {reason!r}" if reason else text
+
+
+def _code(close: Closing | None) -> str:
+    """Just the code: ``1011``, ``no status code``, ``—``."""
+    return format_close(None if close is None else (close[0], ""))
 
 
 def plain(value: Any) -> Any:
@@ -123,15 +135,49 @@ class ScenarioResult:
         return (f"<ScenarioResult {self.name}: client {format_close(self.client_close)}, "
                 f"server {format_close(self.server_close)}, http {self.http_status}>")
 
+    def summary_line(self) -> str:
+        """One line: who sent which close frame, what the other side did, what each reports.
+
+        e.g. ``1011-keepalive-timeout: server sent 1011 'keepalive ping timeout', client
+        received it and echoed it; client reports 1011, server reports 1006``.
+        """
+        if self.client_close is None and self.server_close is None and \
+                self.client_sent_close is None and self.server_sent_close is None:
+            status = "no HTTP response" if self.http_status is None else \
+                f"HTTP {self.http_status}"
+            return f"{self.name}: {status}, no WebSocket connection, no close frame"
+        by = self.extra.get("first_close_by")
+        if by not in ("client", "server"):
+            story = "no close frame either way"
+        else:
+            other = "server" if by == "client" else "client"
+            sent = getattr(self, f"{by}_sent_close")
+            got = getattr(self, f"{other}_received_close")
+            answer = getattr(self, f"{other}_sent_close")
+            story = f"{by} sent {format_close(sent)}, {other} "
+            story += "received it" if got == sent else "never received it"
+            if answer is not None:
+                story += " and echoed it" if answer == sent else \
+                    f" and answered {format_close(answer)}"
+                if getattr(self, f"{by}_received_close") is None:
+                    story += " (never delivered)"
+        client, server = _code(self.client_close), _code(self.server_close)
+        reports = f"both report {client}" if client == server else \
+            f"client reports {client}, server reports {server}"
+        return f"{self.name}: {story}; {reports}"
+
     def _repr_html_(self) -> str:
-        cell = "padding:2px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top"
-        rows = "".join(f"<tr><th style='{cell}'>{html.escape(label)}</th>"
-                       f"<td style='{cell}'>{html.escape(value)}</td></tr>"
+        """Summary table, then the transcript: compact, capped, every row unfolds."""
+        rows = "".join(f"<tr><th style='{_CELL}'>{html.escape(label)}</th>"
+                       f"<td style='{_CELL}'>{html.escape(value)}</td></tr>"
                        for label, value in self.summary_rows())
+        transcript = transcript_html(self.transcript, compact=True, head=HEAD_ROWS,
+                                     tail=TAIL_ROWS, budget=DETAIL_BUDGET,
+                                     name="result.transcript")
         return (f"<div class='wslab'><h4>{html.escape(self.name)}: {html.escape(self.title)}"
                 f"</h4><p>{html.escape(self.explanation)}</p>"
-                f"<table style='border-collapse:collapse'>{rows}</table>"
-                f"{self.transcript._repr_html_()}</div>")
+                f"<p style='font-family:monospace'>{html.escape(self.summary_line())}</p>"
+                f"<table style='border-collapse:collapse'>{rows}</table>{transcript}</div>")
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as JSON-friendly data (the transcript as one dict per entry)."""
@@ -154,6 +200,71 @@ class ScenarioResult:
 def _event_dict(event: Event, t0: float) -> dict[str, Any]:
     detail = {k: v for k, v in event.detail.items() if k != "traceback"}
     return {"t": event.t - t0, "conn_id": event.conn_id, "kind": event.kind, "detail": detail}
+
+
+SUMMARY_COLUMNS = ("scenario", "HTTP", "first close frame", "answer", "client reports",
+                   "server reports")
+
+
+def _summary_row(r: ScenarioResult) -> tuple[str, ...]:
+    by = r.extra.get("first_close_by")
+    first = answer = "—"
+    if by in ("client", "server"):
+        other = "server" if by == "client" else "client"
+        first = f"{by}: {format_close(getattr(r, f'{by}_sent_close'))}"
+        sent = getattr(r, f"{other}_sent_close")
+        if sent is not None:
+            answer = f"{other}: {format_close(sent)}"
+            if getattr(r, f"{by}_received_close") is None:
+                answer += " (never delivered)"
+    return (r.name, "—" if r.http_status is None else str(r.http_status), first, answer,
+            _code(r.client_close), _code(r.server_close))
+
+
+@dataclass
+class SummaryTable:
+    """Scenario results side by side, one row each (see :func:`summary_table`).
+
+    Attributes:
+        results: the results, in the order given.
+        columns: the column headings.
+        rows: one tuple of strings per result.
+    """
+
+    results: list[ScenarioResult]
+    columns: tuple[str, ...] = SUMMARY_COLUMNS
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        table = [self.columns, *self.rows]
+        widths = [max(len(row[i]) for row in table) for i in range(len(self.columns))]
+        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+                         .rstrip() for row in table)
+
+    def __repr__(self) -> str:
+        return f"<SummaryTable: {len(self.rows)} scenarios>"
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th style='{_CELL}'>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join("<tr>" + "".join(
+            f"<td style='{_CELL}{';font-family:monospace' if i else ''}'>{html.escape(cell)}"
+            f"</td>" for i, cell in enumerate(row)) + "</tr>" for row in self.rows)
+        return (f"<div class='wslab' style='font-family:sans-serif;font-size:13px'>"
+                f"<table style='border-collapse:collapse'><tr>{head}</tr>{body}</table></div>")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": list(self.columns), "rows": [list(row) for row in self.rows]}
+
+
+def summary_table(results: Iterable[ScenarioResult] | Mapping[Any, ScenarioResult]
+                  ) -> SummaryTable:
+    """Results side by side: the first close frame, its answer, what each side reports.
+
+    Args:
+        results: scenario results, or a dict of them (its values are used).
+    """
+    items = list(results.values() if isinstance(results, Mapping) else results)
+    return SummaryTable(items, SUMMARY_COLUMNS, [_summary_row(r) for r in items])
 
 
 class ScenarioError(RuntimeError):

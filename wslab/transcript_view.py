@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .frames import Opcode
+from .render_values import frame_title
 
 if TYPE_CHECKING:
     from .dissect import FrameDissection
     from .transcript import Transcript, TranscriptEntry
 
-__all__ = ["EVENT_TEXT", "PREVIEW", "clip", "entry_label", "event_summary", "frame_summary",
-           "preview", "sequence_diagram", "transcript_html"]
+__all__ = ["DETAIL_BUDGET", "EVENT_TEXT", "HEAD_ROWS", "PREVIEW", "TAIL_ROWS", "clip",
+           "entry_label", "event_summary", "frame_summary", "preview", "sequence_diagram",
+           "transcript_html"]
 
 PREVIEW = 40  # characters of a payload shown in a summary
 
@@ -139,36 +142,130 @@ def _row(e: TranscriptEntry, width: int) -> str:
     return body + "▶" if e.direction == "c2s" else "◀" + body
 
 
-_CELL = "padding:2px 8px;border-bottom:1px solid #eee;vertical-align:top;text-align:left"
+_CELL = "padding:1px 6px;vertical-align:top;text-align:left"
+_NUMBER = "padding:1px 6px;vertical-align:top;text-align:right"
+_ROW = "<tr style='border-bottom:1px solid #eee'>"
 _COLOURS = {"http": "#555", "frame": "#1f77b4", "tcp": "#8c564b", "tls": "#9467bd",
             "bytes": "#7f7f7f"}
+HEAD_ROWS, TAIL_ROWS = 40, 10  # rows a compact transcript shows: the first and the last ones
+DETAIL_BUDGET = 50_000  # characters of unfolding dissections in a compact transcript
+_LIGHT_HEX = 48  # bytes of a frame shown in hex when its dissection is left out
 
 
-def transcript_html(transcript: Transcript) -> str:
-    """A transcript as a self-contained HTML table; each frame or HTTP message unfolds."""
+def _detail_order(entries: Sequence[TranscriptEntry]) -> list[int]:
+    """Indexes of ``entries`` by how much their dissection teaches, most first.
+
+    Frames breaking a rule, then close frames, then the first frame of each opcode and
+    direction, then HTTP messages; the rest (the 2nd to 10th ping...) last, in time order.
+    """
+    seen: set[tuple[str | None, str | None]] = set()
+    ranks = []
+    for i, e in enumerate(entries):
+        fd = e.frame_dissection
+        if fd is not None and fd.violations:
+            rank = 0
+        elif e.opcode_name == "close":
+            rank = 1
+        elif fd is not None and (e.direction, e.opcode_name) not in seen:
+            rank = 2
+        elif e.http is not None:
+            rank = 3
+        else:
+            rank = 4
+        if fd is not None:
+            seen.add((e.direction, e.opcode_name))
+        ranks.append((rank, i))
+    return [i for _, i in sorted(ranks)]
+
+
+def _light_detail(e: TranscriptEntry, index: int, name: str) -> str:
+    """What unfolds when the full dissection was left out: the bytes, and how to see more."""
+    fd = e.frame_dissection
+    if fd is not None:
+        raw = bytes(fd.raw)
+        shown = raw[:_LIGHT_HEX].hex(" ") + (f" … ({len(raw):,} bytes)" if len(raw) > _LIGHT_HEX
+                                              else "")
+        head = f"{frame_title(fd)}\n{shown}"
+    elif e.http is not None:
+        head = clip(bytes(e.http.data).decode("latin-1"), 600)
+    else:
+        return ""
+    note = f"(full dissection, left out here: {name}.entries[{index}])"
+    return f"<pre style='margin:2px 0'>{html.escape(head)}\n{html.escape(note)}</pre>"
+
+
+def _full_detail(e: TranscriptEntry, compact: bool) -> str:
     from .render import frame_dissection_html
 
-    rows = []
-    for e in transcript.entries:
-        arrow = {"c2s": "client → server", "s2c": "client ← server"}.get(e.direction or "", "")
-        summary = html.escape(entry_label(e))
-        detail = ""
-        if e.frame_dissection is not None:
-            detail = frame_dissection_html(e.frame_dissection)
-        elif e.http is not None:
-            detail = e.http._repr_html_()
-        if detail:
-            summary = (f"<details><summary style='cursor:pointer'>{summary}</summary>"
-                       f"{detail}</details>")
-        colour = _COLOURS.get(e.kind, "#000")
-        rows.append(f"<tr><td style='{_CELL};text-align:right'>"
-                    f"{(e.t - transcript.t0) * 1000:.1f}</td>"
-                    f"<td style='{_CELL}'>{e.conn_id}</td><td style='{_CELL}'>{arrow}</td>"
-                    f"<td style='{_CELL};color:{colour}'>{e.kind}</td>"
-                    f"<td style='{_CELL};font-family:monospace'>{summary}</td></tr>")
-    head = "".join(f"<th style='{_CELL}'>{h}</th>"
-                   for h in ("t (ms)", "conn", "direction", "kind", "what"))
+    if e.frame_dissection is not None:
+        return frame_dissection_html(e.frame_dissection, compact=compact)
+    if e.http is not None:
+        return e.http._repr_html_()
+    return ""
+
+
+def _details(entries: Sequence[TranscriptEntry], shown: Sequence[int], compact: bool,
+             budget: int | None, name: str) -> dict[int, str]:
+    """The HTML each shown entry unfolds to: full dissections while ``budget`` lasts."""
+    out: dict[int, str] = {}
+    left = budget
+    for i in _detail_order([entries[i] for i in shown]):
+        index = shown[i]
+        full = _full_detail(entries[index], compact)
+        if left is None or len(full) <= left:
+            out[index] = full
+            left = None if left is None else left - len(full)
+        else:
+            out[index] = _light_detail(entries[index], index, name)
+    return out
+
+
+def _html_row(e: TranscriptEntry, t0: float, detail: str) -> str:
+    arrow = {"c2s": "client → server", "s2c": "client ← server"}.get(e.direction or "", "")
+    summary = html.escape(entry_label(e))
+    if detail:
+        summary = (f"<details><summary style='cursor:pointer'>{summary}</summary>"
+                   f"{detail}</details>")
+    colour = _COLOURS.get(e.kind, "#000")
+    return (f"{_ROW}<td style='{_NUMBER}'>{(e.t - t0) * 1000:.1f}</td>"
+            f"<td style='{_CELL}'>{e.conn_id}</td><td style='{_CELL}'>{arrow}</td>"
+            f"<td style='{_CELL};color:{colour}'>{e.kind}</td>"
+            f"<td style='{_CELL};font-family:monospace'>{summary}</td></tr>")
+
+
+def transcript_html(transcript: Transcript, *, compact: bool = False, head: int | None = None,
+                    tail: int = 0, budget: int | None = None,
+                    name: str = "transcript") -> str:
+    """A transcript as a self-contained HTML table; each frame or HTTP message unfolds.
+
+    Args:
+        transcript: what to show.
+        compact: frames unfold to the compact dissection card (no field table, no
+            masking steps) instead of the full one.
+        head, tail: show only the first ``head`` and the last ``tail`` entries, with a row
+            saying how many are left out between them (``head`` ``None``: every entry).
+        budget: at most this many characters of unfolding dissections (``None``: no
+            limit). The most telling entries get theirs first (broken frames, close
+            frames, the first frame of each kind, the handshake); the others unfold to
+            their bytes in hex, and say where the full dissection is.
+        name: how the notes refer to the transcript (``"result.transcript"``).
+    """
+    entries = transcript.entries
+    shown = list(range(len(entries)))
+    hidden = 0
+    if head is not None and len(entries) > head + tail:
+        hidden = len(entries) - head - tail
+        shown = shown[:head] + (shown[len(entries) - tail:] if tail else [])
+    details = _details(entries, shown, compact, budget, name)
+    rows = [_html_row(entries[i], transcript.t0, details[i]) for i in shown]
+    if hidden:
+        where = html.escape(name)
+        rows.insert(head or 0, f"{_ROW}<td colspan='5' style='{_CELL};color:#888;"
+                    f"font-style:italic'>… {hidden} more entries (all of them: <code>{where}"
+                    f".entries</code>, or <code>print({where})</code>)</td></tr>")
+    heads = "".join(f"<th style='{_CELL}'>{h}</th>"
+                    for h in ("t (ms)", "conn", "direction", "kind", "what"))
     return ("<div class='wslab' style='font-family:sans-serif;font-size:13px'>"
-            f"<table style='border-collapse:collapse'><tr>{head}</tr>{''.join(rows)}</table>"
+            f"<table style='border-collapse:collapse'><tr>{heads}</tr>{''.join(rows)}</table>"
             "<div style='color:#888;font-size:11px'>times: when the tap saw the bytes</div>"
             "</div>")
