@@ -1,10 +1,10 @@
 """Write notebooks/00-start-here.ipynb (clean: no outputs)."""
 # ruff: noqa: E501  (markdown cells hold long lines)
 
-from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+import nbgen
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 md, code = new_markdown_cell, new_code_cell
 cells = [
@@ -102,11 +102,11 @@ md("""## Next
 Open [01 — The opening handshake](01-handshake.ipynb): before any frame is sent, client
 and server agree to speak WebSocket over an ordinary HTTP request."""),
 ]
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-})
-nbformat.validate(nb)
-for number, cell in enumerate(nb.cells):  # stable ids: regenerating changes nothing
-    cell.id = f"nb00-{number:02d}"
-nbformat.write(nb, Path(__file__).resolve().parent.parent / "notebooks" / "00-start-here.ipynb")
+
+
+def build() -> nbformat.NotebookNode:
+    return nbgen.notebook(cells, "nb00")
+
+
+if __name__ == "__main__":
+    nbgen.write(build(), "00-start-here.ipynb")

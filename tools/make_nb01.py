@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+import nbgen
 
 RFC = "https://www.rfc-editor.org/rfc/rfc6455"
 
@@ -153,19 +151,8 @@ request line change; or add `extensions=["permessage-deflate; client_max_window_
 
 
 def build() -> nbformat.NotebookNode:
-    nb = new_notebook(metadata={
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                       "name": "python3"},
-        "language_info": {"name": "python"},
-    })
-    for kind, source in CELLS:
-        nb.cells.append(new_markdown_cell(source) if kind == "md" else new_code_cell(source))
-    for cell in nb.cells:  # stable ids so regenerating changes nothing
-        cell["id"] = f"nb01-{nb.cells.index(cell):02d}"
-    return nb
+    return nbgen.notebook(CELLS, "nb01")
 
 
 if __name__ == "__main__":
-    path = Path(__file__).resolve().parent.parent / "notebooks" / "01-handshake.ipynb"
-    nbformat.write(build(), path)
-    print(f"wrote {path}")
+    nbgen.write(build(), "01-handshake.ipynb")

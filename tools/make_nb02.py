@@ -1,10 +1,10 @@
 """Write notebooks/02-frame-anatomy.ipynb (clean, no outputs)."""
 # ruff: noqa: E501  (markdown cells hold long lines)
 
-from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+import nbgen
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 RFC = "https://www.rfc-editor.org/rfc/rfc6455#section-"
 
@@ -189,12 +189,10 @@ You can now read any frame bit by bit. Back to the [overview](00-start-here.ipyn
 revisit [the opening handshake](01-handshake.ipynb) that comes before the first frame."""),
 ]
 
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                   "name": "python3"},
-    "language_info": {"name": "python"},
-})
-nbformat.validate(nb)
-for number, cell in enumerate(nb.cells):  # stable ids: regenerating changes nothing
-    cell.id = f"nb02-{number:02d}"
-nbformat.write(nb, Path(__file__).resolve().parent.parent / "notebooks" / "02-frame-anatomy.ipynb")
+
+def build() -> nbformat.NotebookNode:
+    return nbgen.notebook(cells, "nb02")
+
+
+if __name__ == "__main__":
+    nbgen.write(build(), "02-frame-anatomy.ipynb")

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+import nbgen
 
 RFC = "https://www.rfc-editor.org/rfc/rfc6455"
 
@@ -270,20 +268,8 @@ other close code. Back to [02 · Frame anatomy](02-frame-anatomy.ipynb) or the
 
 
 def build() -> nbformat.NotebookNode:
-    nb = new_notebook(metadata={
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                       "name": "python3"},
-        "language_info": {"name": "python"},
-    })
-    for kind, cell_id, source in CELLS:
-        cell = new_markdown_cell(source) if kind == "md" else new_code_cell(source)
-        cell["id"] = f"nb03-{cell_id}"  # fixed ids: editing one cell changes no other
-        nb.cells.append(cell)
-    nbformat.validate(nb)
-    return nb
+    return nbgen.notebook(CELLS, "nb03")
 
 
 if __name__ == "__main__":
-    path = Path(__file__).resolve().parent.parent / "notebooks" / "03-ping-pong-keepalive.ipynb"
-    nbformat.write(build(), path)
-    print(f"wrote {path}")
+    nbgen.write(build(), "03-ping-pong-keepalive.ipynb")

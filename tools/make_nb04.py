@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+import nbgen
 
 RFC = "https://www.rfc-editor.org/rfc/rfc6455"
 IANA = "https://www.iana.org/assignments/websocket/websocket.xhtml#close-code-number"
@@ -248,20 +246,8 @@ yourself. Back to [03 · Ping, pong and keepalive](03-ping-pong-keepalive.ipynb)
 
 
 def build() -> nbformat.NotebookNode:
-    nb = new_notebook(metadata={
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                       "name": "python3"},
-        "language_info": {"name": "python"},
-    })
-    for kind, cell_id, source in CELLS:
-        cell = new_markdown_cell(source) if kind == "md" else new_code_cell(source)
-        cell["id"] = f"nb04-{cell_id}"  # fixed ids: editing one cell changes no other
-        nb.cells.append(cell)
-    nbformat.validate(nb)
-    return nb
+    return nbgen.notebook(CELLS, "nb04")
 
 
 if __name__ == "__main__":
-    path = Path(__file__).resolve().parent.parent / "notebooks" / "04-close-codes-and-1011.ipynb"
-    nbformat.write(build(), path)
-    print(f"wrote {path}")
+    nbgen.write(build(), "04-close-codes-and-1011.ipynb")

@@ -1,9 +1,8 @@
 """Write notebooks/06-build-a-server.ipynb (clean: no outputs)."""
 # ruff: noqa: E501  (markdown cells hold long lines)
-from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+import nbgen
 
 RFC = "https://www.rfc-editor.org/rfc/rfc6455"
 RFC7692 = "https://www.rfc-editor.org/rfc/rfc7692"
@@ -218,20 +217,9 @@ srv"""),
 ]
 
 
-def main() -> None:
-    nb = new_notebook()
-    nb.metadata = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                                  "name": "python3"}, "language_info": {"name": "python"}}
-    nb.cells = [new_markdown_cell(src) if kind == "md" else new_code_cell(src)
-                for kind, src in CELLS]
-    for index, cell in enumerate(nb.cells):
-        cell.id = f"nb06-{index:02d}"  # stable ids: regenerating gives the same file
-    path = Path(__file__).resolve().parent.parent / "notebooks" / "06-build-a-server.ipynb"
-    for number, cell in enumerate(nb.cells):  # stable ids: regenerating changes nothing
-        cell.id = f"nb06-{number:02d}"
-    nbformat.write(nb, path)
-    print("wrote", path)
+def build() -> nbformat.NotebookNode:
+    return nbgen.notebook(CELLS, "nb06")
 
 
 if __name__ == "__main__":
-    main()
+    nbgen.write(build(), "06-build-a-server.ipynb")

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+import nbgen
 
 RFC = "https://www.rfc-editor.org/rfc/rfc6455"
 RFC7692 = "https://www.rfc-editor.org/rfc/rfc7692"
@@ -138,19 +136,8 @@ and [frame anatomy](02-frame-anatomy.ipynb) for the story behind each switch."""
 
 
 def build() -> nbformat.NotebookNode:
-    nb = new_notebook(metadata={
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                       "name": "python3"},
-        "language_info": {"name": "python"},
-    })
-    for kind, source in CELLS:
-        nb.cells.append(new_markdown_cell(source) if kind == "md" else new_code_cell(source))
-    for index, cell in enumerate(nb.cells):  # stable ids so regenerating changes nothing
-        cell["id"] = f"nb07-{index:02d}"
-    return nb
+    return nbgen.notebook(CELLS, "nb07")
 
 
 if __name__ == "__main__":
-    path = Path(__file__).resolve().parent.parent / "notebooks" / "07-frame-workbench.ipynb"
-    nbformat.write(build(), path)
-    print(f"wrote {path}")
+    nbgen.write(build(), "07-frame-workbench.ipynb")
