@@ -9,6 +9,7 @@ import matplotlib
 import nbformat
 import numpy as np
 import pytest
+from rfc_examples import HELLO, MASKED_HELLO, REQUEST, RESPONSE
 
 matplotlib.use("Agg")
 
@@ -31,13 +32,6 @@ from wslab.transcript import Chunk, Transcript
 
 PNG = b"\x89PNG\r\n\x1a\n"
 # RFC 6455 §1.3 (handshake) and §5.7 (frames).
-REQUEST = (b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
-           b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-           b"Sec-WebSocket-Version: 13\r\n\r\n")
-RESPONSE = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
-MASKED_HELLO = bytes.fromhex("81 85 37 fa 21 3d 7f 9f 4d 51 58")
-HELLO = bytes.fromhex("81 05 48 65 6c 6c 6f")
 
 
 def arrows(ax: Axes) -> list[object]:

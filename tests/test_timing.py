@@ -6,6 +6,7 @@ import json
 import math
 
 import pytest
+from rfc_examples import KEY, MASKED_PONG, PING, REQUEST, RESPONSE
 
 from wslab.events import Event
 from wslab.frames import Frame, Opcode
@@ -24,14 +25,8 @@ from wslab.timing import (
 from wslab.transcript import Chunk, TapEvent, Transcript
 
 # RFC 6455 §1.3: the opening handshake example; §5.7: ping "Hello" and the masked pong.
-REQUEST = (b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
-           b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-           b"Sec-WebSocket-Version: 13\r\n\r\n")
-RESPONSE = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
-PING_HELLO = bytes.fromhex("89 05 48 65 6c 6c 6f")
-PONG_HELLO_MASKED = bytes.fromhex("8a 85 37 fa 21 3d 7f 9f 4d 51 58")
-KEY = bytes.fromhex("37 fa 21 3d")
+PING_HELLO = PING
+PONG_HELLO_MASKED = MASKED_PONG
 REASON = "keepalive ping timeout"
 
 

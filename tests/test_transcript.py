@@ -7,6 +7,7 @@ from itertools import accumulate, pairwise
 
 import matplotlib
 import pytest
+from rfc_examples import FRAGMENTS, HELLO, MASKED_HELLO, MASKED_PONG, PING, REQUEST, RESPONSE
 
 matplotlib.use("Agg")
 
@@ -18,16 +19,6 @@ from wslab.plots import rtt_figure, sequence_figure
 from wslab.transcript import TLS_NOTE, Chunk, TapEvent, Transcript
 
 # RFC 6455 §1.3: the handshake example, and §5.7: the frame examples.
-REQUEST = (b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
-           b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-           b"Sec-WebSocket-Version: 13\r\n\r\n")
-RESPONSE = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
-MASKED_HELLO = bytes.fromhex("81 85 37 fa 21 3d 7f 9f 4d 51 58")
-MASKED_PONG = bytes.fromhex("8a 85 37 fa 21 3d 7f 9f 4d 51 58")
-HELLO = bytes.fromhex("81 05 48 65 6c 6c 6f")
-FRAGMENTS = bytes.fromhex("01 03 48 65 6c") + bytes.fromhex("80 02 6c 6f")
-PING = bytes.fromhex("89 05 48 65 6c 6c 6f")
 BIN_256 = bytes.fromhex("82 7e 01 00") + bytes(range(256))
 BIN_64K = bytes.fromhex("82 7f 00 00 00 00 00 01 00 00") + bytes(65536)
 CLOSE_1000_MASKED = bytes.fromhex("88 82 00 00 00 00 03 e8")
