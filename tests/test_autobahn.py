@@ -12,23 +12,28 @@ behavior failed (FAILED, WRONG CODE, UNCLEAN, FAILED BY CLIENT), or when it is N
 and not in :data:`ALLOWED_NON_STRICT`, which says why each listed case is. INFORMATIONAL is
 fine: those cases probe what RFC 6455 leaves open.
 
-kosoku's Python API returns each case's result with the same fields as Autobahn's
-``index.json`` and per-case report (behavior, behaviorClose, expected, received); for the
-HTML reports run ``make conformance``.
+kosoku runs as a command, exactly as in ``make conformance`` (``tools/conformance.py``), and
+writes Autobahn's report layout to a temporary folder; the test reads its ``index.json``
+(``{agent: {case: {behavior, behaviorClose, ...}}}``) and, for a failed case, the per-case
+report with what was expected and what was received.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
+import importlib.util
+import json
+import shutil
+import sys
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from conftest import requires
 
 from wslab.scratch import SERVER_NAME, ScratchServer
 
+ROOT = Path(__file__).resolve().parent.parent
 CASES = ["1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "9.*", "10.*"]
-RUN_TIMEOUT = 240  # seconds; the run takes about 7 s
 
 # NON-STRICT cases we accept, and why. Anything NON-STRICT not listed here fails the test.
 ALLOWED_NON_STRICT: dict[str, str] = {
@@ -40,49 +45,52 @@ ALLOWED_NON_STRICT: dict[str, str] = {
 CLOSE_FAILURES = {"FAILED", "WRONG CODE", "UNCLEAN", "FAILED BY CLIENT"}
 
 
-def describe(result: Any) -> str:
-    """A case's verdicts, what was expected and what was received (as in its report file)."""
-    return (f"{result.case_id}: behavior {result.behavior.value} ({result.result}), "
-            f"behaviorClose {result.behavior_close.value} ({result.result_close}), "
-            f"remote close code {result.remote_close_code}\n"
-            f"    description: {result.description[:200]}\n"
-            f"    expected: {str(result.expected)[:300]}\n"
-            f"    received: {str(result.received)[:300]}")
+def load_conformance() -> ModuleType:
+    """tools/conformance.py, the driver of `make conformance` (runs kosoku, reads index.json)."""
+    spec = importlib.util.spec_from_file_location("wslab_tools_conformance",
+                                                  ROOT / "tools" / "conformance.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def run_cases(url: str) -> list[Any]:
-    import kosoku
+def describe(case_id: str, entry: dict[str, Any], reports: Path) -> str:
+    """A case's verdicts, and what was expected and received (from its report file)."""
+    text = (f"{case_id}: behavior {entry['behavior']}, behaviorClose {entry['behaviorClose']}, "
+            f"remote close code {entry.get('remoteCloseCode')}")
+    report = reports / str(entry.get("reportfile", ""))
+    if report.is_file():
+        detail = json.loads(report.read_text())
+        text += (f"\n    description: {str(detail.get('description'))[:200]}"
+                 f"\n    expected: {str(detail.get('expected'))[:300]}"
+                 f"\n    received: {str(detail.get('received'))[:300]}")
+    return text
 
-    async def run() -> list[Any]:
-        return await asyncio.wait_for(kosoku.run_fuzzingclient(url, CASES, concurrency=2),
-                                      RUN_TIMEOUT)
 
-    try:
-        return asyncio.run(run())
-    except kosoku.FailureError as failure:  # some case did not pass: its results say which
-        return list(failure.results)
-
-
-def test_autobahn_fuzzingclient_cases() -> None:
+def test_autobahn_fuzzingclient_cases(tmp_path: Path) -> None:
     requires("kosoku", "run the Autobahn|Testsuite cases (pip install kosoku)")
-    started = time.monotonic()
+    kosoku = shutil.which("kosoku") or str(Path(sys.executable).with_name("kosoku"))
+    conformance = load_conformance()
     with ScratchServer(max_size=2**25) as srv:  # 9.* sends messages of up to 16 MiB
-        results = run_cases(srv.url)
-    seconds = time.monotonic() - started
-    print(f"\nAutobahn {' '.join(CASES)}: {len(results)} cases in {seconds:.1f} s")
+        cases, seconds = conformance.run_kosoku(kosoku, srv.port, CASES, tmp_path, 2)
+    print(f"\nAutobahn {' '.join(CASES)}: {len(cases)} cases in {seconds:.1f} s")
 
-    assert {r.agent for r in results} == {SERVER_NAME}
-    groups = {r.case_id.split(".")[0] + ".*" for r in results}
+    # index.json is {agent: {case: {behavior, behaviorClose, ...}}}; the agent is our Server
+    # header, and run_kosoku checked there is exactly one.
+    index = json.loads((tmp_path / "index.json").read_text())
+    assert list(index) == [SERVER_NAME]
+    groups = {case_id.split(".")[0] + ".*" for case_id in cases}
     assert groups == set(CASES), f"no results for {set(CASES) - groups}"
 
     bad, non_strict = [], set()
-    for r in results:
-        behavior, close = r.behavior.value, r.behavior_close.value
+    for case_id, entry in sorted(cases.items()):
+        behavior, close = entry["behavior"], entry["behaviorClose"]
         if behavior == "NON-STRICT":
-            non_strict.add(r.case_id)
+            non_strict.add(case_id)
         if (behavior in ("FAILED", "ERROR", "UNIMPLEMENTED") or close in CLOSE_FAILURES
-                or (behavior == "NON-STRICT" and r.case_id not in ALLOWED_NON_STRICT)):
-            bad.append(describe(r))
+                or (behavior == "NON-STRICT" and case_id not in ALLOWED_NON_STRICT)):
+            bad.append(describe(case_id, entry, tmp_path))
     assert not bad, f"{len(bad)} Autobahn case(s) not passed:\n" + "\n".join(bad)
     stale = set(ALLOWED_NON_STRICT) - non_strict
     assert not stale, f"now better than NON-STRICT, remove from ALLOWED_NON_STRICT: {stale}"
