@@ -142,7 +142,7 @@ def test_scenario_figure_draws_the_scenarios_connection() -> None:
     for spacing in ("even", "time"):
         fig = scenario_figure(result, spacing=spacing)  # type: ignore[arg-type]
         (ax,) = fig.axes
-        assert ax.get_title() == "echo: Echo: there and back"
+        assert ax.get_title() == "Echo: there and back  [echo]"
         assert len(arrows(ax)) == len(transcript.for_connection(2).entries) == 6
     (ax,) = scenario_figure(result, conn_id=1, title="first").axes
     assert ax.get_title() == "first" and len(arrows(ax)) == 4

@@ -239,7 +239,7 @@ def scenario_figure(result: ScenarioResult, *, spacing: Literal["even", "time"] 
             connection the scenario is about).
     """
     kwargs.setdefault("conn_id", result.conn_id)
-    kwargs.setdefault("title", f"{result.name}: {result.title}")
+    kwargs.setdefault("title", f"{result.title}  [{result.name}]")
     return sequence_figure(result.transcript, spacing=spacing, ax=ax, **kwargs)
 
 
