@@ -407,13 +407,10 @@ def _parse_frame(view: memoryview, offset: int, sender: Sender | None, deflate: 
     else:
         length = len7
     key = bytes(view[offset + 2 + ext : offset + header_len]) if masked else None
-    # Strict parsing only accepts minimal encodings, and a minimal encoding is spelled None.
-    encoding = {126: LengthEncoding.BITS_16, 127: LengthEncoding.BITS_64}.get(
-        len7, LengthEncoding.BITS_7)
-    # Rules that the header alone decides come first, before waiting for the payload.
+    # Rules that the header alone decides come first, before waiting for the payload. Strict
+    # parsing only accepts minimal encodings, and a minimal encoding is spelled None.
     head = Frame(b0 & OPCODE, b"", fin=bool(b0 & FIN), rsv1=bool(b0 & RSV1),
-                 rsv2=bool(b0 & RSV2), rsv3=bool(b0 & RSV3), masking_key=key,
-                 length_encoding=encoding)
+                 rsv2=bool(b0 & RSV2), rsv3=bool(b0 & RSV3), masking_key=key)
     problems = frame_problems(head, offset, sender=sender, deflate=deflate, raw_len7=len7,
                               declared_length=length, payload_offset=offset + header_len)
     if problems:
@@ -428,7 +425,7 @@ def _parse_frame(view: memoryview, offset: int, sender: Sender | None, deflate: 
     payload = bytes(view[offset + header_len : end])
     if key is not None:
         payload = apply_mask(payload, key)
-    frame = replace(head, payload=payload, length_encoding=None)
+    frame = replace(head, payload=payload)
     if frame.opcode == Opcode.CLOSE:
         parse_close_payload(payload, offset + header_len, strict=True)
     elif frame.opcode == Opcode.TEXT and frame.fin and not frame.rsv1:

@@ -82,7 +82,6 @@ class Decoder:
         self._base = 0  # absolute offset of the first byte not yet consumed
         self._big: Any = None  # a large frame whose payload is arriving (see _fill_big)
         self._partial: Any = None  # UTF-8 checked so far of an incomplete text frame
-        self._to_check: Any = None  # an incomplete text frame found by _scan
         self._ok = _fast_ok_table(deflate)
         self._mask_needed = {"client": 1, "server": 0}.get(sender or "", -1)
 
@@ -112,22 +111,20 @@ class Decoder:
         if self._buf:
             self._buf += data
             data = self._buf
-        frames, marks, pos = self._scan(data)
+        frames, marks, pos, unfinished = self._scan(data)
         frames = self._build(frames, marks)
-        if self._to_check is not None:
-            at, b0, hl, length, key, a, b = self._to_check
-            self._to_check = None
-            if self.error is None:
-                with memoryview(data) as view:
-                    part = view[a:b]
-                    self._check_text_prefix(at, b0, hl, length, key, part, 0)
-                    part.release()
+        if unfinished is not None and self.error is None:
+            # An incomplete text frame: check the UTF-8 received so far, now that the frames
+            # before it have gone through the assembler.
+            at, b0, hl, length, key, a, b = unfinished
+            with memoryview(data) as view:
+                part = view[a:b]
+                self._check_text_prefix(at, b0, hl, length, key, part, 0)
+                part.release()
         if data is self._buf:
             del self._buf[:pos]
-        elif pos < len(data):
+        elif pos < len(data):  # the buffer was empty: keep only the unfinished tail
             self._buf = bytearray(data[pos:])
-        elif self._buf:
-            self._buf = bytearray()
         self._base += pos
         return self._result(done + frames if done else frames)
 
@@ -163,15 +160,18 @@ class Decoder:
         done.extend(self._build([frame], [start << 12 | b0 << 4 | hl]))
         return memoryview(data)[take:]
 
-    def _scan(self, buf: Any) -> tuple[list[Frame], list[int], int]:
+    def _scan(self, buf: Any) -> tuple[list[Frame], list[int], int, Any]:
         """Decode the complete frames in ``buf``.
 
-        Returns ``(frames, marks, stop)``: the frames, for each a mark packing its offset,
-        first header byte and header length (``pos << 12 | b0 << 4 | hl``), and the offset
-        where decoding stopped. Small masked payloads are unmasked together with one
-        vectorised XOR (RFC 6455 §5.3); so few objects are allocated per frame.
+        Returns ``(frames, marks, stop, unfinished)``: the frames, for each a mark packing its
+        offset, first header byte and header length (``pos << 12 | b0 << 4 | hl``), the offset
+        where decoding stopped, and, when that is inside a text or continuation frame whose
+        header is complete, what :meth:`_check_text_prefix` needs to check it (else ``None``).
+        Small masked payloads are unmasked together with one vectorised XOR (RFC 6455 §5.3),
+        so few objects are allocated per frame.
         """
         view = memoryview(buf)
+        unfinished = None
         frames: list[Frame] = []
         marks: list[int] = []
         append = frames.append
@@ -232,10 +232,9 @@ class Decoder:
                     if start > end:  # the header itself is not complete
                         break
                     key = bytes(view[start - 4 : start]) if masked else None
-                    if b0 & 0b1111 < 2:  # text or continuation: fail fast on bad UTF-8,
-                        # once the frames before it have gone through the assembler
-                        self._to_check = (self._base + pos, b0, start - pos, length, key,
-                                          start, end)
+                    if b0 & 0b1111 < 2:  # text or continuation: fail fast on bad UTF-8
+                        unfinished = (self._base + pos, b0, start - pos, length, key,
+                                      start, end)
                     if _STREAM_MIN <= length <= _STREAM_MAX and batching:
                         # A large payload: unmask it into place as it arrives (no buffering).
                         fields["masking_key"] = key
@@ -278,7 +277,7 @@ class Decoder:
         finally:
             del batch
             view.release()
-        return frames, marks, pos
+        return frames, marks, pos, unfinished
 
     def _build(self, frames: list[Frame], marks: list[int]) -> list[Frame]:
         """Feed decoded frames to the assembler; return those before the first error."""
