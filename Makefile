@@ -3,8 +3,8 @@
 #   make lab              create .venv, install, open JupyterLab on notebooks/00-start-here.ipynb
 #   make lab LAB_ARGS="--no-browser --port=8890"          pass options to jupyter lab
 #   make test             create .venv, install test deps, run the whole pytest suite
-#   make test PYTEST_ARGS="tests/test_notebooks.py -x"   run part of it
-#   make bench            run the codec benchmark
+#   make test PYTEST_ARGS="tests/notebook/test_notebooks.py -x"   run part of it
+#   make bench            run the benchmarks (codec speed vs websockets; import cost)
 #   make conformance      Autobahn|Testsuite (kosoku): scratch server vs websockets, -> reports/conformance/
 #   make fuzz             fuzz the codec: 1,000,000 inputs (FUZZ_ARGS="--count 20000 --seed 7")
 #   make lint             ruff check
@@ -33,7 +33,7 @@ TEST_STAMP := $(VENV)/.installed-test-stamp
 help:
 	@echo "make lab              install into $(VENV) and open JupyterLab (127.0.0.1)"
 	@echo "make test             install test deps into $(VENV) and run pytest"
-	@echo "make bench            run bench/bench_codec.py"
+	@echo "make bench            run bench/bench_codec.py and bench/bench_import.py"
 	@echo "make conformance      Autobahn cases 1-10, 12, 13 vs the scratch and websockets servers"
 	@echo "make fuzz             fuzz dissect, Decoder and handshake parsing (1,000,000 inputs)"
 	@echo "make lint             ruff check"
@@ -64,6 +64,7 @@ test: $(TEST_STAMP)
 
 bench: $(RUN_STAMP)
 	$(BIN)/python bench/bench_codec.py
+	$(BIN)/python bench/bench_import.py
 
 # Several minutes (12.* and 13.* are slow); reports in reports/conformance/, summary.md there.
 conformance: $(TEST_STAMP)

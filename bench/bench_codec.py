@@ -24,8 +24,7 @@ import websockets
 from websockets.frames import Frame as WsFrame
 from websockets.streams import StreamReader
 
-from wslab.frames import Frame, Opcode
-from wslab.stream import Decoder
+from wslab.codec import Decoder, Frame, Opcode
 
 CASES = [("64 B", 64, 20_000), ("1 KiB", 1024, 5_000), ("1 MiB", 1024 * 1024, 20)]
 CHUNK = 65536

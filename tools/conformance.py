@@ -4,7 +4,7 @@
     python tools/conformance.py -i '1.*' -i '5.*' --servers scratch   # a quick subset
 
 Both servers echo every message, accept permessage-deflate, and take messages up to
-32 MiB (Autobahn's 9.* cases send 16 MiB): ``wslab.scratch.ScratchServer`` (wslab's codec
+32 MiB (Autobahn's 9.* cases send 16 MiB): ``wslab.live.ScratchServer`` (wslab's codec
 only) and a plain ``websockets.asyncio.server.serve`` echo server. kosoku (``pip install
 kosoku``) drives each in turn with ``-p 2`` and writes Autobahn's report layout to
 ``reports/conformance/<server>/`` (``index.html`` to browse, ``index.json``). The summary
@@ -36,7 +36,7 @@ import websockets
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from wslab.scratch import ScratchServer
+from wslab.live import ScratchServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CASES = [f"{n}.*" for n in (1, 2, 3, 4, 5, 6, 7, 9, 10, 12, 13)]

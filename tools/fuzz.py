@@ -4,22 +4,22 @@
 Targets (every input is made from the seed, the target and its index alone, so any one
 input can be made again, whatever the number of workers):
 
-- ``dissect``: :func:`wslab.dissect.dissect` with each sender and deflate on/off never
+- ``dissect``: :func:`wslab.codec.dissect` with each sender and deflate on/off never
   raises; its frames tile the input and serialize back to their bytes; it is JSON.
-- ``stream``: :class:`wslab.stream.Decoder`, fed in random chunks, gives frames or raises
-  :class:`~wslab.errors.FrameError` (and stays failed); chunking changes nothing (frames,
+- ``stream``: :class:`wslab.codec.Decoder`, fed in random chunks, gives frames or raises
+  :class:`~wslab.codec.FrameError` (and stays failed); chunking changes nothing (frames,
   messages, error); it fails exactly when ``dissect`` finds a violation, on the same rule.
 - ``handshake``: ``parse_request`` / ``parse_response`` (and ``validate_*``) raise
-  :class:`~wslab.errors.HandshakeError` only; ``explain`` never raises on bytes.
+  :class:`~wslab.codec.HandshakeError` only; ``explain`` never raises on bytes.
 
-Inputs are valid frame streams (built with :class:`wslab.frames.Frame` and
-:mod:`wslab.deflate`: masked, fragmented, control and close frames, 16/64-bit lengths,
-non-minimal lengths, compressed messages) or valid handshakes (:mod:`wslab.handshake`),
-then mutated: rewritten headers (FIN, RSV, opcode, MASK, lying lengths), dropped,
-duplicated or swapped frames or lines, bit flips, interesting bytes, inserts, deletes,
-truncation, splicing, and HTTP games (bare LF or CR, obs-fold, duplicated headers, long
-lines, many headers). Each failing input is saved as ``reports/fuzz/crash-*.bin`` with a
-``.json`` beside it that says how to replay it.
+Inputs are valid frame streams (built with :class:`wslab.codec.Frame` and
+:func:`wslab.codec.compressed_frames`: masked, fragmented, control and close frames,
+16/64-bit lengths, non-minimal lengths, compressed messages) or valid handshakes
+(:func:`wslab.codec.build_request`), then mutated: rewritten headers (FIN, RSV, opcode,
+MASK, lying lengths), dropped, duplicated or swapped frames or lines, bit flips, interesting
+bytes, inserts, deletes, truncation, splicing, and HTTP games (bare LF or CR, obs-fold,
+duplicated headers, long lines, many headers). Each failing input is saved as
+``reports/fuzz/crash-*.bin`` with a ``.json`` beside it that says how to replay it.
 
 Usage::
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import functools
 import hashlib
 import json
 import multiprocessing
@@ -50,13 +49,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from wslab import handshake as hs
-from wslab import stream
-from wslab.deflate import Deflater, compressed_frames
-from wslab.dissect import dissect
-from wslab.errors import FrameError, HandshakeError
-from wslab.frames import Frame, LengthEncoding, Opcode
-from wslab.stream import Decoder
+import wslab.codec as hs
+from wslab.codec import (
+    DEFAULT_MAX_SIZE,
+    Decoder,
+    Deflater,
+    Frame,
+    FrameError,
+    HandshakeError,
+    LengthEncoding,
+    Opcode,
+    compressed_frames,
+    dissect,
+)
 
 TARGETS = ("dissect", "stream", "handshake")
 SHARES = {"dissect": 0.4, "stream": 0.35, "handshake": 0.25}  # of --count
@@ -92,18 +97,6 @@ class Case:
         if self.target == "handshake":
             return p["kind"]
         return f"sender={p['sender'] or 'any'} deflate={'on' if p['deflate'] else 'off'}"
-
-
-def _speed_up_decoder() -> None:
-    """Compute ``Decoder``'s header table once per ``deflate`` value, not per decoder.
-
-    ``wslab.stream._fast_ok_table`` is a pure function of ``deflate`` that takes ~0.2 ms;
-    a fresh ``Decoder`` per input would spend most of the campaign there. Caching it
-    changes no result.
-    """
-    table = getattr(stream, "_fast_ok_table", None)
-    if table is not None and not hasattr(table, "cache_info"):
-        stream._fast_ok_table = functools.cache(table)  # type: ignore[attr-defined]
 
 
 def rng_for(seed: int, target: str, index: int) -> random.Random:
@@ -262,7 +255,7 @@ def frame_bytes(rng: random.Random, sender: str | None, deflate: bool) -> bytes:
 
 def frame_params(rng: random.Random) -> dict[str, Any]:
     return {"sender": rng.choice(SENDERS), "deflate": rng.random() < 0.5,
-            "max_size": rng.choice((None, None, 2**20, rng.randint(0, 300)))}
+            "max_size": rng.choice((None, None, DEFAULT_MAX_SIZE, rng.randint(0, 300)))}
 
 
 def make_dissect(rng: random.Random) -> Case:
@@ -523,7 +516,6 @@ def run_one(case: Case, seed: int, index: int) -> Failure | None:
 def run_batch(task: tuple[str, int, int, int]) -> tuple[str, Counter[str], list[Failure]]:
     """Run inputs ``start`` to ``stop`` of one target; the first failure of each kind."""
     target, seed, start, stop = task
-    _speed_up_decoder()
     if hasattr(signal, "setitimer") and multiprocessing.parent_process() is not None:
         signal.signal(signal.SIGALRM, _on_alarm)
     configs: Counter[str] = Counter()

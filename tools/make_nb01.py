@@ -26,7 +26,7 @@ In this notebook you will:
 
 Nothing here touches the network: every byte is built and checked in memory. A later notebook
 sends these bytes to a real server."""),
-    ("code", """from wslab.handshake import (
+    ("code", """from wslab.codec import (
     accept_key,
     accept_steps,
     build_request,

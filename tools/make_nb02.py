@@ -26,9 +26,8 @@ After the handshake, everything on a WebSocket connection travels in **frames**
 5. break frames on purpose and read which rule each one breaks.
 
 Nothing here touches the network: every byte is built and dissected in memory."""),
-    new_code_cell("""from wslab import Frame, LengthEncoding, Opcode
-from wslab.display import compare, show
-from wslab.dissect import dissect"""),
+    new_code_cell("""from wslab import Frame, LengthEncoding, Opcode, dissect
+from wslab.notebook import compare, show"""),
     new_markdown_cell(f"""## 1 · The "Hello" frame, taken apart
 
 {s("5.7")} gives the exact bytes of an unmasked text frame carrying `Hello`. `dissect` takes
@@ -60,7 +59,7 @@ the **masking** table shows the XOR byte by byte:"""),
 show(dissect(masked, sender="client"))"""),
     new_markdown_cell("""XOR is its own inverse: masking twice with the same key gives the original bytes back. So
 the receiver unmasks with exactly the same operation the sender masked with."""),
-    new_code_cell("""from wslab.mask import apply_mask
+    new_code_cell("""from wslab.codec import apply_mask
 
 key = bytes.fromhex("37 fa 21 3d")
 on_the_wire = apply_mask(b"Hello", key)

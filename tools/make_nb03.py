@@ -34,10 +34,8 @@ Each experiment is one call: it starts its own server behind its own tap (notebo
 wait has a timeout."""),
     ("code", "01", """import threading
 
-from wslab import scenarios, timing
-from wslab.dissect import dissect
-from wslab.frames import Frame, Opcode
-from wslab.plots import rtt_figure, scenario_figure"""),
+from wslab import Frame, Opcode, dissect, scenarios
+from wslab.notebook import rtt_figure, scenario_figure"""),
     ("md", "02", f"""## 1 · Ping and pong are control frames
 
 A ping has opcode `0x9`, a pong `0xA` ({s("5.2")}). Both are *control frames* ({s("5.5")}), so:
@@ -103,10 +101,10 @@ pinged"""),
   the two short hops between the client and the tap, so it reads a little less;
 - **the server**: from the ping coming in to the pong going out, from its own event log.
 
-`timing.RttSamples` holds samples and sums them up:"""),
-    ("code", "11", """client_view = timing.RttSamples(pinged.extra["rtt_client"])
-tap_view = timing.RttSamples.from_transcript(pinged.transcript)
-server_turnaround = timing.RttSamples(pinged.extra["server_turnaround"])
+`scenarios.RttSamples` holds samples and sums them up:"""),
+    ("code", "11", """client_view = scenarios.RttSamples(pinged.extra["rtt_client"])
+tap_view = scenarios.RttSamples.from_transcript(pinged.transcript)
+server_turnaround = scenarios.RttSamples(pinged.extra["server_turnaround"])
 print("client (connection.latency):  ", client_view)
 print("tap (ping seen → pong passed):", tap_view)
 print("server (ping in → pong out):  ", server_turnaround)"""),
@@ -130,7 +128,7 @@ Nobody has to ping by hand: `websockets` does it for you, on both servers and cl
 
 `ping_interval=None` turns keepalive off; `ping_timeout=None` keeps the pings but never gives
 up. Every keepalive pong also updates `connection.latency`, so a server always knows each
-client's last round trip. (The lab's own `wslab.client.connect` turns keepalive off unless you
+client's last round trip. (The lab's own `wslab.live.connect` turns keepalive off unless you
 ask for it, so that the pings you see in notebook 05 are the ones you send.)
 
 Here the server pings every 0.2 s. The `websockets` client answers each ping by itself, in its
@@ -143,7 +141,8 @@ scenario_figure(kept, spacing="time")"""),
 by `websockets`, so each pong can be matched to its ping. The server's event log gives its own
 view of these round trips, ping sent to pong received; its `connection.latency` holds the last
 one, as `websockets` measured it:"""),
-    ("code", "18", """print("server log (ping sent → pong received):", timing.RttSamples(kept.extra["rtt_server"]))
+    ("code", "18", """server_log = scenarios.RttSamples(kept.extra["rtt_server"])
+print("server log (ping sent → pong received):", server_log)
 print(f"server connection.latency (last pong):  {kept.extra['latency_server'] * 1000:.2f} ms")"""),
     ("md", "19", """## 4 · Predict, then measure: when does keepalive give up?
 
@@ -157,25 +156,26 @@ round trip takes `delay` seconds. What happens depends on one comparison:
   `ping_interval + ping_timeout` the server gives up and sends close 1011
   `"keepalive ping timeout"`, which the tap holds for `delay` before the client gets it.
 
-`timing.predict_keepalive` writes that down. With `ping_interval=0.2` and `ping_timeout=0.3`,
+`scenarios.predict_keepalive` writes that down. With `ping_interval=0.2` and `ping_timeout=0.3`,
 predict a delay of 0.1 s (below the timeout) and one of 0.5 s (above it):"""),
     ("code", "20", """SETTINGS = {"ping_interval": 0.2, "ping_timeout": 0.3}
 for delay in (0.1, 0.5):
-    print(f"delay {delay} s:", timing.predict_keepalive(delay, **SETTINGS).explanation, end="\\n\\n")"""),
-    ("md", "21", """Now measure. `timing.keepalive_experiment` predicts, runs the scenario `"keepalive-timeline"`
-with the same numbers, and merges the server's event log with the tap's transcript into one
+    prediction = scenarios.predict_keepalive(delay, **SETTINGS)
+    print(f"delay {delay} s:", prediction.explanation, end="\\n\\n")"""),
+    ("md", "21", """Now measure. `scenarios.keepalive_experiment` predicts, runs the scenario
+`"keepalive-timeline"` with the same numbers, and merges the server's event log with the tap's transcript into one
 timeline (milliseconds since the server opened the connection). At the bottom, each predicted
 quantity is compared with the measured one.
 
 First, the delay below the timeout:"""),
-    ("code", "22", """within = timing.keepalive_experiment(0.1, **SETTINGS)
+    ("code", "22", """within = scenarios.keepalive_experiment(0.1, **SETTINGS)
 print(within)"""),
     ("md", "23", """Every ping is delivered 100 ms after the server sent it, answered at once, and the pong is in
 well before the 300 ms timeout. At the end the client closes normally (1000). The sequence
 diagram shows how long the tap held each frame going to the client:"""),
     ("code", "24", """scenario_figure(within.result)"""),
     ("md", "25", """Now the delay above the timeout:"""),
-    ("code", "26", """beyond = timing.keepalive_experiment(0.5, **SETTINGS)
+    ("code", "26", """beyond = scenarios.keepalive_experiment(0.5, **SETTINGS)
 print(beyond)"""),
     ("md", "27", f"""Read the timeline in order:
 
@@ -221,7 +221,7 @@ scenario_figure(blocked, spacing="time")"""),
     ("md", "35", """Follow the pong: the tap passed it on to the server about 50 ms after the ping (the arrow
 slants down by the 50 ms the tap held it), long before the 1011. The server's own timeline says
 the same, and more:"""),
-    ("code", "36", """print(timing.format_timeline(timing.keepalive_timeline(blocked.transcript, blocked.events)))
+    ("code", "36", """print(scenarios.format_timeline(scenarios.keepalive_timeline(blocked.transcript, blocked.events)))
 print()
 passed_on = blocked.timings["pong_delivered_after_ping"]
 print(f"the tap passed the pong on {passed_on * 1000:.0f} ms after the ping")

@@ -45,13 +45,10 @@ Each experiment is one call: it starts its own server behind its own tap (notebo
 from websockets.exceptions import InvalidStatus
 
 from wslab import scenarios
-from wslab.client import connect
-from wslab.close import describe, is_sendable, registry_table
-from wslab.display import show
-from wslab.events import format_events
-from wslab.plots import scenario_figure
-from wslab.scenarios_result import format_close
-from wslab.server import LabServer"""),
+from wslab.codec import describe, is_sendable, registry_table
+from wslab.live import LabServer, connect, format_events
+from wslab.notebook import scenario_figure, show
+from wslab.scenarios import format_close"""),
     ("md", "02", f"""## 1 · The registry
 
 RFC 6455 defines 1000–1011 and 1015 ({s("7.4.1")}) and set up an IANA registry for more
@@ -203,7 +200,7 @@ answer, explained line by line, and what the server logged."""),
 print(refused.extra["http_response"])
 print()
 print("the server logged:", refused.extra["exception"])
-print(refused.transcript.sequence_diagram())"""),
+print(refused.transcript)"""),
     ("md", "31", """### "The server sent 1011 during the handshake"? It cannot.
 
 A common belief is that a server that fails while handling the handshake sends close 1011.

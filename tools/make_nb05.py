@@ -52,12 +52,9 @@ import time
 
 from websockets.exceptions import ConnectionClosedError
 
-from wslab.client import connect
-from wslab.close import describe
-from wslab.display import compare
-from wslab.plots import rtt_figure, sequence_figure
-from wslab.server import LabServer
-from wslab.tap import Tap
+from wslab.codec import describe
+from wslab.live import LabServer, Tap, connect
+from wslab.notebook import compare, rtt_figure, sequence_figure
 
 Tap.stop_all()  # running this notebook again? stop what the last run left running
 LabServer.stop_all()"""),
@@ -75,7 +72,7 @@ print("server listens on", srv.url)
 print("the client connects to", tap.url_for("/echo"))"""),
     ("md", "05", """## 2 · A real conversation
 
-`wslab.client.connect` is `websockets.sync.client.connect` with lab defaults: keepalive off,
+`wslab.live.connect` is `websockets.sync.client.connect` with lab defaults: keepalive off,
 compression off (so the payloads stay readable), every wait bounded. We connect *to the tap*,
 send a text message, a binary message and a ping, and leave the `with` block, which closes
 the connection."""),
@@ -94,7 +91,7 @@ talk = tap.transcript(cid)"""),
 The client is on the left, the server on the right, time runs down (milliseconds since the
 first byte, as the tap saw it). Solid arrows are what the two sides sent; dashed arrows are TCP
 closing (FIN); notes in brackets are what happened to the TCP connections."""),
-    ("code", "08", "print(talk.sequence_diagram())"),
+    ("code", "08", "print(talk)"),
     ("md", "09", """### Every frame, unfolded
 
 The same transcript as a table. Click a row to unfold it: an HTTP message shows every header
@@ -164,7 +161,7 @@ delayed = tap.transcript(cid)"""),
     ("md", "21", """In the transcript, the times are when the tap *received* each chunk, and each frame the tap held
 says for how long before passing it on. The server answered each ping and each message at once;
 every answer reached the client 200 ms later, in the order it was sent."""),
-    ("code", "22", "print(delayed.sequence_diagram())"),
+    ("code", "22", "print(delayed)"),
     ("md", "23", """The tap measures ping round trips too, from the ping coming in to the pong going out: five
 pings without the delay, five with it, as two labelled series."""),
     ("code", "24", """rtts = delayed.ping_rtts()  # in the order sent: five without the delay, five with it
@@ -193,7 +190,7 @@ wait in buffers. A stalled stream arrives late, not never, unless one side gives
 print("received:", ws.recv(timeout=5))
 ws.close()
 tap.wait_for("closed", cid)
-print(tap.transcript(cid).sequence_diagram())"""),
+print(tap.transcript(cid))"""),
     ("md", "29", """Try it: open a connection with `connect(tap.url_for("/echo"), close_timeout=1)`, stall `s2c`
 and call `ws.close()` *without* resuming. The client's close frame reaches the server, and the
 server answers with its own, which stays in the tap. After `close_timeout` the client gives up:
@@ -227,7 +224,7 @@ info = describe(1006)
 print(f"{info.code} {info.name}: {info.meaning}; on the wire: {info.on_wire} ({info.rfc})")"""),
     ("md", "34", "The transcript agrees: frames, then the cut, and no close frame at all."),
     ("code", "35", """cut = tap.transcript(cid)
-print(cut.sequence_diagram())
+print(cut)
 print("close frames:", cut.close_frames())
 print("TCP ended without a close frame:", cut.tcp_closed_without_close_frame())"""),
     ("md", "36", """## 6 · `wss://`: the same tap, encrypted
@@ -244,7 +241,7 @@ server *through* the tap, so the tap passes on bytes it cannot read."""),
     tls_tap.wait_for("closed")
 
 secret = tls_tap.transcript()
-print(secret.sequence_diagram())"""),
+print(secret)"""),
     ("md", "38", """The tap sees TLS records (their type and length), not a single WebSocket byte: no HTTP upgrade,
 no frames, no close codes. The message is nowhere in what it recorded:"""),
     ("code", "39", """b"my secret" in b"".join(chunk.data for chunk in tls_tap.chunks())"""),

@@ -33,11 +33,9 @@ it break rules on purpose to see how a real client reacts."""),
 from IPython.display import Code
 from websockets.sync.client import connect
 
-from wslab.frames import Frame, Opcode
-from wslab.handshake import build_request
-from wslab.rawclient import RawClient
-from wslab.scratch import Connection, ScratchServer
-from wslab.scratch_faults import MISBEHAVIOURS, client_reaction
+from wslab.codec import Frame, Opcode, build_request
+from wslab.live import MISBEHAVIOURS, RawClient, ScratchConnection, ScratchServer
+from wslab.scenarios import client_reaction
 
 
 def show(function):
@@ -49,14 +47,14 @@ The server reads bytes until the empty line that ends the HTTP head, with two bo
 and 10 seconds. A server that waits forever for a slow client, or buffers whatever it is sent,
 is easy to knock over.
 
-Then `parse_request` and `validate_request` from `wslab.handshake` make the checks of
+Then `parse_request` and `validate_request` from `wslab.codec` make the checks of
 [§4.2.1]({RFC}#section-4.2.1): a `GET`, HTTP/1.1, a `Host`, `Upgrade: websocket`,
 `Connection: Upgrade`, a `Sec-WebSocket-Key` of 16 bytes in base64, and
 `Sec-WebSocket-Version: 13`. Each problem comes with the HTTP status to answer. If the client
 offers permessage-deflate, `negotiate` picks the parameters
 ([RFC 7692 §7.1]({RFC7692}#section-7.1)). The `Server` header names the server:
 Autobahn's reports use it."""),
-    ("code", "show(Connection.handshake)"),
+    ("code", "show(ScratchConnection.handshake)"),
     ("md", """Start the server. It runs in a background thread with its own event loop, so the
 kernel's own loop stays free, and it listens on 127.0.0.1 only. `port=0` picks a free port."""),
     ("code", """srv = ScratchServer().start()
@@ -83,7 +81,7 @@ for what, request in refused.items():
     ("md", f"""## 2 · Frames in: feed the decoder as bytes arrive
 
 After the `101`, everything is frames. The loop in `serve` reads whatever TCP delivers (part of
-a frame, or many frames) and feeds it to `wslab.stream.Decoder` **at once**. The decoder
+a frame, or many frames) and feeds it to `wslab.codec.Decoder` **at once**. The decoder
 returns the frames those bytes complete; for a frame that breaks a rule it raises a
 `FrameError` naming the byte, the rule and the RFC section. Frames before the bad one still
 come out first, and the error is kept in `decoder.error`.
@@ -92,12 +90,12 @@ come out first, and the error is kept in `decoder.error`.
 ([§5.1]({RFC}#section-5.1)). It checks UTF-8 frame by frame, across fragments
 ([§8.1]({RFC}#section-8.1)). It also refuses messages over `max_size`. Feeding chunks as
 they arrive, rather than whole messages, is what lets it fail a bad message early."""),
-    ("code", "show(Connection.serve)"),
+    ("code", "show(ScratchConnection.serve)"),
     ("md", f"""Each frame gets its answer in order: a pong with the same payload for a ping
 ([§5.5.2]({RFC}#section-5.5.2)), nothing for a pong ([§5.5.3]({RFC}#section-5.5.3)), and for
 the last frame of a message, the whole message back. A ping may arrive between two fragments
 of a message ([§5.4]({RFC}#section-5.4)); its pong goes out at once."""),
-    ("code", "show(Connection.on_frame)"),
+    ("code", "show(ScratchConnection.on_frame)"),
     ("md", f"""Send the masked "Hello" of [§5.7]({RFC}#section-5.7). `send_frame` masks it, as
 a client must. The echo comes back **unmasked**, because a server never masks."""),
     ("code", """raw.send_frame(Frame.text("Hello"))
@@ -109,7 +107,7 @@ raw.recv_frame()"""),
 `echo` sends the message back with the same opcode. If permessage-deflate was agreed, it
 compresses the payload and sets RSV1 on the frame ([RFC 7692 §6]({RFC7692}#section-6)). The
 misbehaviour switches hook in here too; we use them in part 6."""),
-    ("code", "show(Connection.echo)"),
+    ("code", "show(ScratchConnection.echo)"),
     ("md", """The `websockets` client offers permessage-deflate by default. Messages go through
 compression both ways, and a list is sent as one fragmented message:"""),
     ("code", """with connect(srv.url) as ws:
@@ -133,8 +131,8 @@ client sends, not even its close frame.
 `close_tcp` half-closes the connection (sends FIN) and then throws away input until the client
 closes too. If the server closed the socket while unread bytes were waiting, the kernel would
 send a reset (RST), and that can destroy the close frame before the client reads it."""),
-    ("code", "show(Connection.fail)"),
-    ("code", "show(Connection.close_tcp)"),
+    ("code", "show(ScratchConnection.fail)"),
+    ("code", "show(ScratchConnection.close_tcp)"),
     ("code", """raw.close(1000, "bye")  # returns the server's close frame"""),
     ("md", "Three broken frames, and the close frame each one gets:"),
     ("code", """broken = [

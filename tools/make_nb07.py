@@ -23,7 +23,7 @@ Build any frame with switches and watch every bit. This notebook has three widge
 Run all cells first (**Run → Run All Cells**), then play. Nothing here touches the network.
 If you have not yet, read [Frame anatomy](02-frame-anatomy.ipynb) first: it explains each
 field this workbench lets you flip."""),
-    ("code", """from wslab.widgets import AcceptKeyExplorer, FrameBuilder, HexDissector, verdict"""),
+    ("code", """from wslab.notebook import AcceptKeyExplorer, FrameBuilder, HexDissector, verdict"""),
     ("md", f"""## 1 · Build a frame, bit by bit
 
 The builder starts with the unmasked "Hello" text frame of [§5.7]({RFC}#section-5.7),

@@ -15,19 +15,26 @@ part of the answer, not a failure), 1 when a handshake could not be parsed at al
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
 import json
 import os
 import sys
 from collections.abc import Sequence
 
-from . import hexinput
-from .close import build_close_payload
-from .dissect import dissect
-from .frames import Frame, LengthEncoding, Opcode
+from .codec import (
+    Frame,
+    HandshakeError,
+    HexError,
+    LengthEncoding,
+    Opcode,
+    accept_steps,
+    build_close_payload,
+    dissect,
+    explain,
+    key_problem,
+    parse_hex,
+)
 
-__all__ = ["HexError", "InputError", "main", "parse_hex"]
+__all__ = ["InputError", "main"]
 
 EXIT_OK, EXIT_UNPARSED, EXIT_USAGE = 0, 1, 2
 
@@ -104,18 +111,6 @@ class InputError(ValueError):
     """Input the command line cannot use (exit status 2)."""
 
 
-class HexError(InputError, hexinput.HexError):
-    """Text that is not hex, with the offending character and its position."""
-
-
-def parse_hex(text: str) -> bytes:
-    """See :func:`wslab.hexinput.parse_hex`; raises this module's :class:`HexError`."""
-    try:
-        return hexinput.parse_hex(text)
-    except hexinput.HexError as exc:
-        raise HexError(str(exc)) from None
-
-
 def _parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -174,9 +169,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="file with the raw bytes, or - for stdin")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    # Listed here for --help; its own options live in wslab.scratch.serve_main.
+    # Listed here for --help; its own options live in wslab.live.serve_scratch.
     sub.add_parser("serve", add_help=False,
-                   help="run the from-scratch server (wslab.scratch) on 127.0.0.1; "
+                   help="run the from-scratch server (wslab.live.ScratchServer) on 127.0.0.1; "
                         "see `serve --help`")
     return parser
 
@@ -261,20 +256,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_accept(args: argparse.Namespace) -> int:
-    from .errors import HandshakeError
-    from .handshake import accept_steps
-
     key: str = args.key
     try:
         steps = accept_steps(key)
     except HandshakeError as exc:
         raise InputError(str(exc)) from None
-    try:
-        valid = len(base64.b64decode(key, validate=True)) == 16
-    except (binascii.Error, ValueError):
-        valid = False
-    if not valid:
-        print(f"warning: {key!r} is not the base64 encoding of 16 bytes (RFC 6455 §4.1); "
+    problem = key_problem(key)
+    if problem is not None:
+        print(f"warning: {problem}: a key is the base64 encoding of 16 bytes (RFC 6455 §4.1); "
               f"the accept value is computed anyway (§4.2.2 only concatenates the key with "
               f"the GUID)", file=sys.stderr)
     print(steps)
@@ -283,8 +272,6 @@ def _cmd_accept(args: argparse.Namespace) -> int:
 
 
 def _cmd_handshake(args: argparse.Namespace) -> int:
-    from .handshake import explain
-
     data = _read(args.file, binary=True)
     assert isinstance(data, bytes)
     result = explain(data)
@@ -296,9 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["serve"]:
-        from .scratch import serve_main  # the live layer, only for this command
+        from .live import serve_scratch  # sockets and threads: only for this command
 
-        return serve_main(args_list[1:])
+        return serve_scratch(args_list[1:])
     parser = _parser()
     try:
         args = parser.parse_args(args_list)
@@ -311,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_handshake(args)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    except InputError as exc:
+    except (InputError, HexError) as exc:
         print(f"wslab: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `| head`: the reader left; say nothing more
