@@ -25,7 +25,7 @@ md("""## The notebooks
 | 01 | [The opening handshake](01-handshake.ipynb) | the HTTP Upgrade and `Sec-WebSocket-Accept` (RFC 6455 §4, §1.3) |
 | 02 | [Frame anatomy](02-frame-anatomy.ipynb) | FIN, RSV, opcode, MASK, payload length, masking key (RFC 6455 §5.2) |
 | 03 | [Ping, pong and keepalive](03-ping-pong-keepalive.ipynb) | round trips, keepalive, predict then measure when 1011 fires (§5.5.2, §5.5.3) |
-| 04 | [Close codes and 1011](04-close-codes-and-1011.ipynb) | every close code on demand; 1011 three ways; handshake failures are HTTP (§7.4) |
+| 04 | [Close codes and 1011](04-close-codes-and-1011.ipynb) | close codes 1000–1002, 1006–1009 and 1011–1013 live, 1011 four ways; handshake failures are HTTP (§7.4) |
 | 05 | [The wire tap](05-wire-tap.ipynb) | a real conversation byte by byte; inject delay, stall and cut (§4, §5, §7) |
 | 06 | [Build a server](06-build-a-server.ipynb) | a server from scratch on the codec; Autobahn Testsuite cases, live |
 | 07 | [Frame workbench](07-frame-workbench.ipynb) | switches for every bit: build any frame and watch it dissected |

@@ -11,10 +11,17 @@ RFC = "https://www.rfc-editor.org/rfc/rfc6455"
 CELLS = [
     ("md", f"""# 01 · The opening handshake
 
-Every WebSocket connection starts as plain HTTP/1.1. The client sends one `GET` request asking
-to *upgrade* the connection; the server agrees with `101 Switching Protocols`, and from then on
-both sides speak WebSocket frames on the same TCP connection
+A WebSocket connection made as RFC 6455 describes starts as plain HTTP/1.1. The client sends
+one `GET` request asking to *upgrade* the connection; the server agrees with `101 Switching
+Protocols`, and from then on both sides speak WebSocket frames on the same TCP connection
 ([RFC 6455 §1.3]({RFC}#section-1.3), [§4]({RFC}#section-4)).
+
+That is the handshake this notebook takes apart, and still the most common one. It is not the
+only one: over HTTP/2, [RFC 8441](https://www.rfc-editor.org/rfc/rfc8441) opens a WebSocket
+on one stream of a shared connection with an *extended CONNECT* (`:method: CONNECT`,
+`:protocol: websocket`), the server answers `200`, and there is no `Sec-WebSocket-Key` and no
+`Sec-WebSocket-Accept`; [RFC 9220](https://www.rfc-editor.org/rfc/rfc9220) does the same over
+HTTP/3. The frames that follow are the same in all three.
 
 In this notebook you will:
 
@@ -65,7 +72,8 @@ means and where the RFC defines it, lists any problems, and shows what a server 
 The server proves it read *this* handshake, and that it understands WebSocket, by hashing the
 client's key ([§1.3]({RFC}#section-1.3), [§4.2.2]({RFC}#section-4.2.2)):
 
-1. take the `Sec-WebSocket-Key` **as text** (it is never base64-decoded),
+1. take the `Sec-WebSocket-Key` **as text** (a server decodes it only to check that it holds
+   16 bytes, [§4.2.1]({RFC}#section-4.2.1); the hash never uses the decoded bytes),
 2. append the fixed GUID `258EAFA5-E914-47DA-95CA-C5AB0DC85B11`,
 3. take the SHA-1 of those bytes (20 bytes),
 4. base64-encode the 20 bytes.
@@ -99,8 +107,15 @@ Which status?
 |---|---|---|
 | `Sec-WebSocket-Version` other than 13 | **426** Upgrade Required, with `Sec-WebSocket-Version: 13` | [§4.2.2]({RFC}#section-4.2.2), [§4.4]({RFC}#section-4.4) |
 | key that is not base64 of 16 bytes | **400** Bad Request | [§4.2.1]({RFC}#section-4.2.1) item 5 |
-| `Origin` the server does not trust | **403** Forbidden | [§10.2]({RFC}#section-10.2) |
-| method other than `GET` | **405** Method Not Allowed, with `Allow: GET` | [§4.2.1]({RFC}#section-4.2.1) item 1 |
+| `Origin` the server does not trust | **403** Forbidden | [§4.2.2]({RFC}#section-4.2.2) item 4, [§10.2]({RFC}#section-10.2) |
+| method other than `GET` | **405** Method Not Allowed, with `Allow: GET` | the GET is [§4.2.1]({RFC}#section-4.2.1) item 1; the 405 is HTTP's ([RFC 9110 §15.5.6](https://www.rfc-editor.org/rfc/rfc9110#section-15.5.6)) |
+
+RFC 6455 asks only for "an appropriate HTTP error code (such as 400 Bad Request)"
+([§4.2.1]({RFC}#section-4.2.1)), except for the version, where it asks for `426` with the
+versions the server speaks ([§4.4]({RFC}#section-4.4)). The rest is a choice: wslab's
+checker answers as above; the `websockets` library also answers 405 for a method other than
+GET, but 400 (not 426) for a wrong version, and wslab's lab server (notebook 04) adds the 426
+itself.
 
 Our server trusts only pages from `http://example.com`. Let's make each mistake in turn."""),
     ("code", """origins = ["http://example.com"]

@@ -110,9 +110,11 @@ d = dissect(fragmented)
 for message in d.messages:
     print(f"{message.text!r} reassembled from frames {message.frames}")
 show(d)"""),
-    new_markdown_cell(f"""Control frames (close, ping, pong) may be sent *between* the fragments of a message, so a
-ping never waits behind a long message ({s("5.4")}, {s("5.5")}). They are never fragmented
-themselves. Here a ping sits between "Hel" and "lo", and the message is still "Hello":"""),
+    new_markdown_cell(f"""Control frames (close, ping, pong) may be sent *between* the fragments of a message
+({s("5.4")}, {s("5.5")}), so a sender that fragments a long message can slip a ping in
+without waiting for the end. A frame itself is never interrupted: a sender that puts a long
+message in one frame (the `websockets` library does, for each `send()`) makes a ping wait
+behind the whole frame. Control frames are never fragmented themselves. Here a ping sits between "Hel" and "lo", and the message is still "Hello":"""),
     new_code_cell("""stream = (
     Frame.text("Hel", fin=False).serialize()
     + Frame(Opcode.PING, b"are you there?").serialize()

@@ -42,7 +42,9 @@ A ping has opcode `0x9`, a pong `0xA` ({s("5.2")}). Both are *control frames* ({
 
 - their payload is **at most 125 bytes**, and they are **never fragmented** (FIN is always 1);
 - they **may arrive in the middle of a fragmented message**, between two of its frames
-  ({s("5.4")}): a long message does not hold up a ping.
+  ({s("5.4")}), but never inside a frame: a ping waits behind a long message sent as one
+  frame (what `websockets` does for each `send()`), and only a sender that fragments lets it
+  through early.
 
 What they carry and who answers ({s("5.5.2")}, {s("5.5.3")}):
 

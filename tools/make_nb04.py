@@ -56,13 +56,16 @@ RFC 6455 defines 1000–1011 and 1015 ({s("7.4.1")}) and set up an IANA registry
 send each one, whether it may appear in a close frame, typical causes, and in the last rows the
 ranges around them. (`print(registry_table())` gives the same as text.)"""),
     ("code", "03", """registry_table()"""),
-    ("md", "04", f"""Four codes never go on the wire ({s("7.4.1")}):
+    ("md", "04", f"""Three codes must never be put in a close frame, and one is not to be used yet
+({s("7.4.1")}):
 
-- **1004** is reserved, with no meaning yet;
 - **1005**, **1006** and **1015** are not messages but *diagnoses*: a side reports them when
   the close frame had no code, when no close frame came at all, and when the TLS handshake
-  failed. An endpoint must not put them in a close frame; `websockets` treats a close frame
+  failed. RFC 6455 says an endpoint MUST NOT send them; `websockets` treats a close frame
   that carries one as a protocol error and fails the connection with 1002.
+- **1004** is *reserved*: its meaning "might be defined in the future". No endpoint sends it
+  today, and receivers such as `websockets` (and the Autobahn Testsuite) treat it as invalid,
+  but the RFC's MUST NOT does not name it.
 
 `describe(code)` gives one code's entry, as a card:"""),
     ("code", "05", """describe(1011)"""),
@@ -117,9 +120,11 @@ Now the client pings every 0.2 s, and the tap *stalls* everything the server sen
 stalled"""),
     ("code", "17", """scenario_figure(stalled)"""),
     ("md", "18", f"""**What it teaches.** The *client* sends 1011 `"keepalive ping timeout"`; the server
-receives it, echoes it and reports 1011. The echo is stuck in the tap with the pong (the crosses
-in the figure), so the client never receives a close frame. It waits `close_timeout`, drops
-TCP and reports **1006** ({s("7.1.5")}).
+receives it, echoes it and reports 1011. The client has *failed* the connection
+({s("7.1.7")}): like the server in 2b, it sent its close frame, closed TCP and processes nothing
+more, so even an echo that reached it would be discarded. It reports **1006**: it processed no
+close frame ({s("7.1.5")}). (Here the tap also holds the server's echo, with the pong: the
+crosses in the figure. That is why the pong never came, not why the client reports 1006.)
 
 ### 2d · The pong came, and still 1011
 
@@ -136,10 +141,11 @@ print(blocked.summary_line())"""),
 `scenarios.summary_table` puts results in one table: the first close frame and who sent it,
 the answer, and the code each side reports."""),
     ("code", "19", """scenarios.summary_table([crash, unanswered, stalled, blocked])"""),
-    ("md", "20", """- **Who sends 1011** is the side that ran into trouble: the server whose handler failed or
+    ("md", "20", f"""- **Who sends 1011** is the side that ran into trouble: the server whose handler failed or
   whose ping went unanswered, the client whose ping went unanswered.
-- **1006 appears** wherever a side processed no close frame: none arrived (2c), or it had
-  failed the connection and stopped reading (2b, 2d). Nobody ever *sent* 1006.
+- **1006 is reported by the side that failed the connection** (2b, 2c, 2d): it sent its
+  1011, closed TCP and stopped reading, so it processed no close frame, not even the echo
+  ({s("7.1.7")}, {s("7.1.5")}). Nobody ever *sent* 1006.
 - The same code on the wire can mean a bug (2a, 2d) or a network or load problem (2b, 2c);
   the reason (`"keepalive ping timeout"`), the transcript and the server's log tell them
   apart."""),
@@ -224,8 +230,8 @@ wslab thread is left running:"""),
     ("md", "35", f"""## What you saw
 
 - A close frame carries a code; each side *reports* the code of the first close frame it
-  received, 1005 if it had none, 1006 if none came ({s("7.1.5")}). 1005, 1006 and 1015 never
-  go on the wire ({s("7.4.1")}).
+  received, 1005 if it had none, 1006 if none came ({s("7.1.5")}). 1005, 1006 and 1015 must
+  never go on the wire; 1004 is reserved ({s("7.4.1")}).
 - 3000–3999 are registered by libraries and applications, 4000–4999 are private, the rest of
   the numbers may not be sent ({s("7.4.2")}).
 - 1011 is sent by whichever side hit the problem: a failing handler, or a keepalive ping with

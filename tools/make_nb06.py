@@ -196,8 +196,10 @@ if no pong comes within 0.5 s, which is how `no-pong` shows up."""),
 - **no-pong**: nothing is wrong on the wire, yet the client gives up. Its keepalive got no pong
   in time, so it closes with 1011 "keepalive ping timeout". The echo of "hello" came back first.
 - **close-code=4000**: a valid code (4000–4999 are for private use), so this is a normal
-  closing handshake: the client echoes 4000. Any code other than 1000 or 1001 raises
-  `ConnectionClosedError`, not `ConnectionClosedOK`.
+  closing handshake: the client echoes 4000. `websockets` reports a close as clean
+  (`ConnectionClosedOK`) only for 1000, 1001 and an empty close frame (1005); with 4000 the
+  client raises `ConnectionClosedError` (the library's choice: the RFC calls every completed
+  closing handshake clean, [§7.1.4]({RFC}#section-7.1.4)).
 - **close-code=1005**: 1005 means "no status code" and must never be sent
   ([§7.4.1]({RFC}#section-7.4.1)). The client treats it as a protocol error: 1002."""),
     ("md", "Stop the server. `stop()` closes open connections with 1001 (going away) and ends the thread."),
@@ -207,11 +209,13 @@ srv"""),
 
 - Send a ping in the middle of a fragmented message with `RawClient`, and check that the pong
   comes before the echo ([§5.4]({RFC}#section-5.4)).
-- Add a misbehaviour of your own to `wslab/scratch.py`, say an echo with RSV2 set, and find
-  out which close code the `websockets` client sends.
-- Run `make conformance` and open `reports/conformance/scratch/index.html`. The two
-  `NON-STRICT` cases, 6.4.3 and 6.4.4, cut one frame into pieces. How could a server notice bad
-  UTF-8 before the frame is complete?"""),
+- Add a misbehaviour of your own to `wslab/live/_misbehaviours.py` and `_scratch.py`, say an
+  echo with RSV2 set, and find out which close code the `websockets` client sends.
+- Run `make conformance` and open `reports/conformance/scratch/index.html`. Cases 6.4.3 and
+  6.4.4 send one text frame in pieces whose UTF-8 turns invalid in the middle of the frame;
+  the scratch server passes them strictly (OK, not NON-STRICT) by checking UTF-8 as the bytes
+  arrive. Find where `wslab.codec.Decoder` does that, and why a server that waits for the
+  whole frame still follows the RFC ([§8.1]({RFC}#section-8.1)) but only non-strictly."""),
 ]
 
 

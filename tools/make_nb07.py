@@ -123,7 +123,7 @@ challenge3"""),
 The server proves it understood the handshake by hashing the client's key with a fixed
 GUID: `Sec-WebSocket-Accept = base64(SHA-1(key + GUID))`
 ([§1.3]({RFC}#section-1.3), [§4.2.2]({RFC}#section-4.2.2)). The key is hashed as *text*:
-it is never base64-decoded. The explorer starts with the key of §1.3, whose answer is
+a server decodes it only to check that it holds 16 bytes, never for the hash. The explorer starts with the key of §1.3, whose answer is
 `s3pPLMBiTxaQ9kYGzzhZRbK+xOo=`. Change one character and the whole answer changes; press
 **random key** for a key as a real client makes one (16 random bytes, in base64,
 [§4.1]({RFC}#section-4.1))."""),

@@ -81,16 +81,19 @@ REGISTRY: dict[int, CloseCodeInfo] = {  # every registered code (1000-1015), by 
     i.code: i
     for i in [
         _i(1000, "Normal Closure", "the purpose of the connection has been fulfilled",
-           "either", True, "close() called by the application", "a client leaving a page"),
+           "either", True, "close() called by the application: the conversation is over",
+           "a chat window or a finished task closing its connection"),
         _i(1001, "Going Away", "the endpoint is going away",
-           "either", True, "server shutting down", "browser navigating away from the page"),
+           "either", True, "server shutting down",
+           "browser navigating away from the page (RFC 6455 §7.4.1's own example)"),
         _i(1002, "Protocol Error", "the peer broke the protocol",
            "either", True, "unmasked client frame", "reserved opcode", "RSV bit without extension",
            "fragmented control frame"),
         _i(1003, "Unsupported Data", "a data type the endpoint cannot accept",
            "either", True, "binary message sent to a text-only endpoint"),
-        _i(1004, "Reserved", "reserved; no meaning defined yet",
-           "nobody", False, "never sent: a close frame carrying it is a protocol error"),
+        _i(1004, "Reserved", "reserved: its meaning might be defined in the future",
+           "nobody", False, "not to be used yet; receivers (websockets, Autobahn) treat a "
+           "close frame carrying it as a protocol error"),
         _i(1005, "No Status Rcvd", "the close frame had no status code",
            "nobody", False, "reported locally when a close frame had an empty payload"),
         _i(1006, "Abnormal Closure", "the connection dropped without a close frame",

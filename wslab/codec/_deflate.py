@@ -454,7 +454,7 @@ class DeflateSteps:
         data: the message as bytes; ``opcode``: TEXT (from ``str``) or BINARY.
         raw: zlib's raw DEFLATE output after a sync flush, ``00 00 ff ff`` included.
         payload: ``raw`` without that tail: what the frame carries.
-        frame: the single frame, RSV1 set (§6.1: RSV1 marks the first frame as compressed).
+        frame: the single frame, RSV1 set (§6: RSV1 marks the first frame as compressed).
         window_bits, context_takeover: the deflater's settings; ``index``: 0 for its first
             message (later messages may refer back to earlier ones with context takeover).
     """
@@ -492,7 +492,7 @@ class DeflateSteps:
             f"  frame    {_hex(self.frame.serialize(), limit + 10)}",
             f"           first byte {b0:02x} = {b0:08b}: FIN=1, RSV1=1 (compressed), "
             f"opcode {int(self.opcode):#x} {self.frame.opcode_name}",
-            "           RSV1 marks the first frame of a compressed message only (§6.1)",
+            "           RSV1 marks the first frame of a compressed message only (§6)",
             f"  window   {kept}",
         ])
 

@@ -103,11 +103,11 @@ class Rules:
         "an endpoint may refuse a message larger than it is willing to buffer (close 1009)",
     )
     RSV1_ON_CONTINUATION = Rule(
-        "rsv1-on-continuation", "RFC 7692 §6.1",
+        "rsv1-on-continuation", "RFC 7692 §6",
         "with permessage-deflate, RSV1 is set on the first frame of a message only",
     )
     RSV1_ON_CONTROL = Rule(
-        "rsv1-on-control-frame", "RFC 7692 §6.1",
+        "rsv1-on-control-frame", "RFC 7692 §6",
         "permessage-deflate never compresses control frames: RSV1 must be 0 on them",
     )
     DEFLATE_ERROR = Rule(

@@ -41,7 +41,8 @@ class AcceptSteps(Shown):
     """Each step from Sec-WebSocket-Key to Sec-WebSocket-Accept (RFC 6455 §1.3).
 
     Attributes:
-        key: the Sec-WebSocket-Key, hashed as text (it is never base64-decoded).
+        key: the Sec-WebSocket-Key, hashed as text (decoded only to check it is 16 bytes,
+            never for the hash).
         guid: the fixed GUID of RFC 6455.
         concatenated: ``key + guid``.
         sha1: the 20-byte SHA-1 digest of the concatenation.
@@ -64,7 +65,7 @@ class AcceptSteps(Shown):
 
     def steps(self) -> list[tuple[str, str]]:
         return [
-            ("1. the key, as sent (text, not decoded)", self.key),
+            ("1. the key, as sent (hashed as text)", self.key),
             ("2. append the GUID", self.guid),
             (f"   = {len(self.concatenated)} characters", self.concatenated),
             ("3. SHA-1 of those bytes (20 bytes)", self.sha1_hex),

@@ -301,7 +301,8 @@ def check_request(request: Request, *, origins: Collection[str | None] | None = 
 
     if request.method != "GET":
         add(f"the method is {request.method}; the handshake must be a GET",
-            None, "RFC 6455 §4.1 item 2; §4.2.1 item 1", 405)
+            None, "RFC 6455 §4.1 item 2; §4.2.1 item 1; the 405 is HTTP's, RFC 9110 §15.5.6",
+            405)
     version = re.fullmatch(r"HTTP/([0-9])\.([0-9])", request.version)
     if not version or (int(version[1]), int(version[2])) < (1, 1):
         add(f"{request.version} is not HTTP/1.1 or higher, as the handshake needs",

@@ -194,7 +194,7 @@ class ScratchConnection:
         if "fragmented-ping" in misbehaviours:
             self.send(Frame(Opcode.PING, b"fragmented", fin=False))
         if self.deflater is not None:
-            payload = self.deflater.compress(payload)  # RSV1 marks it compressed (§6.1)
+            payload = self.deflater.compress(payload)  # RSV1 marks it compressed (RFC 7692 §6)
         self.send(Frame(message.opcode, payload, rsv1=self.deflater is not None))
 
     # -- 4. closing (§7) ----------------------------------------------------------------------

@@ -1,0 +1,115 @@
+"""Claims the course once got wrong, checked so that they stay right.
+
+Each test names the mistake a reviewer found (read against RFC 6455, RFC 7692 and the
+`websockets` library) and checks the notebooks and the package no longer make it: the
+words in the notebooks, and where possible the fact itself, live.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from websockets.frames import OK_CLOSE_CODES
+
+from wslab.codec import (
+    CloseCode,
+    Rules,
+    build_request,
+    check_request,
+    describe,
+    parse_request,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def prose(name: str) -> str:
+    """The markdown of notebook ``name`` (e.g. ``"01"``), joined, whitespace collapsed."""
+    [path] = NOTEBOOKS.glob(f"{name}-*.ipynb")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return " ".join(text.split())
+
+
+def every_text() -> str:
+    """All notebooks' markdown, the README and the package's source, whitespace collapsed."""
+    parts = [prose(p.name[:2]) for p in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))]
+    parts.append((ROOT / "README.md").read_text(encoding="utf-8"))
+    parts += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "wslab").rglob("*.py"))]
+    return " ".join(" ".join(parts).split())
+
+
+def test_not_every_websocket_starts_as_http11() -> None:
+    text = prose("01")
+    assert "Every WebSocket connection starts as plain HTTP/1.1" not in text
+    assert "RFC 8441" in text and "RFC 9220" in text and ":protocol: websocket" in text
+    assert "no `Sec-WebSocket-Key`" in text  # what differs: no key, no accept, a 200
+
+
+def test_clean_close_codes_are_the_librarys_own() -> None:
+    # websockets reports 1000, 1001 and an empty close frame (1005) as clean.
+    assert set(OK_CLOSE_CODES) == {1000, 1001, 1005}
+    text = prose("06")
+    assert "Any code other than 1000 or 1001 raises" not in text
+    assert "1005" in text and "ConnectionClosedOK" in text
+
+
+def test_no_exercise_asks_to_fix_what_is_fixed() -> None:
+    text = prose("06")
+    assert not re.search(r"two `?NON-STRICT`? cases", text)
+
+
+def test_1001_is_the_browser_navigating_away() -> None:
+    assert not any("leaving a page" in cause for cause in describe(1000).causes)
+    assert any("navigating away" in cause for cause in describe(1001).causes)
+
+
+def test_405_is_https_rule_not_rfc6455s() -> None:
+    request = parse_request(build_request("ws://example.com/").serialize()
+                            .replace(b"GET ", b"POST ", 1))
+    [problem] = [p for p in check_request(request) if p.status == 405]
+    assert "RFC 9110" in problem.rfc
+    text = prose("01")
+    assert "RFC 9110 §15.5.6" in text and "426" in text and "400 (not 426)" in text
+
+
+def test_rsv1_rules_cite_rfc7692_section_6() -> None:
+    assert Rules.RSV1_ON_CONTINUATION.rfc == Rules.RSV1_ON_CONTROL.rfc == "RFC 7692 §6"
+    assert not re.search(r"RSV1[^.]{0,80}§6\.1", every_text())
+
+
+def test_never_on_the_wire_is_three_codes_and_one_reserved() -> None:
+    text = prose("04")
+    assert "Four codes never go on the wire" not in text
+    assert "MUST NOT" in text and "1004" in text
+    assert [c for c in CloseCode if not describe(c).on_wire] == [1004, 1005, 1006, 1015]
+
+
+@pytest.mark.parametrize("notebook", ["02", "03"])
+def test_a_ping_waits_behind_a_long_frame(notebook: str) -> None:
+    text = prose(notebook)
+    assert "never waits behind" not in text
+    assert "does not hold up a ping" not in text
+    assert "websockets" in text and "one frame" in text
+
+
+def test_a_failing_client_reports_1006_because_it_failed() -> None:
+    text = prose("04")
+    assert "so the client never receives a close frame" not in text
+    assert re.search(r"client has \*failed\* the connection", text)
+
+
+def test_the_key_is_decoded_to_be_checked() -> None:
+    assert "never base64-decoded" not in every_text()
+    assert "decodes it only to check" in prose("01")
+
+
+def test_close_codes_are_claimed_exactly() -> None:
+    text = every_text()
+    assert "1011 three ways" not in text and "every close code on demand" not in text
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "1011 four ways" in readme
