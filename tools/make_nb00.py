@@ -30,6 +30,7 @@ md("""## The notebooks
 | 06 | [Build a server](06-build-a-server.ipynb) | a server from scratch on the codec; Autobahn Testsuite cases, live |
 | 07 | [Frame workbench](07-frame-workbench.ipynb) | switches for every bit: build any frame and watch it dissected |
 | 11 | [permessage-deflate](11-permessage-deflate.ipynb) | compression negotiated and done byte by byte, window memory, side channels (RFC 7692) |
+| 12 | [Closing and intermediaries](12-closing-and-intermediaries.ipynb) | why a closing handshake, who closes TCP first, proxies, idle timeouts, reconnecting with backoff, the browser's view (§1.4, §7) |
 
 Go through 01–05 in order: each one builds on the one before. 06 and 07 are for when you
 want to go further."""),
