@@ -37,8 +37,8 @@ network, so this notebook also runs in the browser-only lab (JupyterLite). About
     ("code", "01", """import tracemalloc
 
 from wslab.codec import (
-    Deflater,
     DeflateParams,
+    Deflater,
     Inflater,
     compress_steps,
     compressed_frames,
@@ -69,7 +69,7 @@ for name, value, meaning in explain_params(DeflateParams(client_max_window_bits=
 looked at:"""),
     ("code", "05", """offers = ("permessage-deflate; client_max_window_bits, "
           "permessage-deflate; server_no_context_takeover")
-for offered, agreed, verdict in negotiate_steps(offers):
+for offered, _, verdict in negotiate_steps(offers):
     print(offered, "->", verdict)
 agreed = negotiate(offers)
 print("answer: Sec-WebSocket-Extensions:", agreed.to_header())"""),
@@ -128,7 +128,7 @@ print("raw  kept  no takeover")
 for update in updates:
     data = update.encode()
     print(f"{len(data):>3}  {len(kept.compress(data)):>4}  {len(fresh.compress(data)):>11}")"""),
-    ("md", "16", f"""The price is memory. A compressor keeps its window and its hash tables for the whole
+    ("md", "16", """The price is memory. A compressor keeps its window and its hash tables for the whole
 connection, and zlib documents the cost: 2<sup>bits+2</sup> + 2<sup>memLevel+9</sup> bytes
 to compress (memLevel 8 by default), 2<sup>bits</sup> bytes plus about 7 KiB to decompress.
 Measured here, per connection (`tracemalloc` sees zlib's allocations):"""),
@@ -145,9 +145,10 @@ Measured here, per connection (`tracemalloc` sees zlib's allocations):"""),
 print("bits  compress (KiB)  decompress (KiB)  x 10,000 connections (MiB)")
 for bits in (9, 12, 15):
     payload = Deflater(max_window_bits=bits).compress(b"Hello")
-    out = per_connection(lambda: Deflater(max_window_bits=bits), lambda d: d.compress(b"Hello"))
-    back = per_connection(lambda: Inflater(max_window_bits=bits),
-                          lambda i: i.decompress(payload, fin=True))
+    out = per_connection(lambda b=bits: Deflater(max_window_bits=b),
+                         lambda d: d.compress(b"Hello"))
+    back = per_connection(lambda b=bits: Inflater(max_window_bits=b),
+                          lambda i, p=payload: i.decompress(p, fin=True))
     print(f"{bits:>4}  {out / 1024:>14.0f}  {back / 1024:>16.0f}  "
           f"{(out + back) * 10_000 / 2**20:>26,.0f}")"""),
     ("md", "18", f"""A server with 10,000 connections and full-size windows spends gigabytes on compression

@@ -69,7 +69,7 @@ ways). No close frame crosses; nobody knows what arrived; both sides report 1006
     ("code", "05", """cut = scenarios.run("1006-cut")
 print(cut.summary_line())
 print("close frames on the wire:", cut.transcript.close_frames())"""),
-    ("md", "06", f"""## 2 · Proxies must know WebSocket
+    ("md", "06", """## 2 · Proxies must know WebSocket
 
 `Upgrade` and `Connection` are *hop-by-hop* headers: they speak to the next box only, and an
 HTTP intermediary removes them before forwarding (RFC 9110 §7.6.1 for `Connection`, §7.8 for
@@ -111,19 +111,19 @@ for ping_interval in (20.0, 45.0, 59.0, 75.0, None):
     alive = ping_interval is not None and ping_interval < IDLE_TIMEOUT
     print(f"ping_interval={ping_interval!s:>5}: the proxy {'never sees' if alive else 'sees'} "
           f"{IDLE_TIMEOUT:g} s of silence")"""),
-    ("md", "10", f"""(Strictly, a ping *just* under the timeout races with the proxy's timer, and the pong
+    ("md", "10", """(Strictly, a ping *just* under the timeout races with the proxy's timer, and the pong
 needs the way back too: leave a margin.)
 
 ## 4 · Reconnecting, with backoff
 
 Connections end. What a client should do next depends on why:"""),
     ("code", "11", """advice = {
-    CloseCode.GOING_AWAY: "the server went away (shutting down, or a page closed): reconnect, maybe elsewhere",
+    CloseCode.GOING_AWAY: "the server went away: reconnect, maybe elsewhere",
     CloseCode.ABNORMAL_CLOSURE: "the network or the peer died: reconnect, with backoff",
-    CloseCode.INTERNAL_ERROR: "the server hit a bug or missed a pong: reconnect with backoff, look at its logs",
+    CloseCode.INTERNAL_ERROR: "a server bug or a missed pong: reconnect with backoff, read logs",
     CloseCode.SERVICE_RESTART: "the server restarts: reconnect soon, with backoff",
-    CloseCode.TRY_AGAIN_LATER: "the server is overloaded: reconnect later, with longer backoff",
-    CloseCode.POLICY_VIOLATION: "the server refused what you did: reconnecting the same way fails the same way",
+    CloseCode.TRY_AGAIN_LATER: "the server is overloaded: reconnect later, longer backoff",
+    CloseCode.POLICY_VIOLATION: "refused: the same request fails the same way again",
     CloseCode.PROTOCOL_ERROR: "a bug in one of the two programs: fix it, do not loop",
 }
 for code, what in advice.items():
