@@ -32,7 +32,10 @@ In this notebook you will:
 5. break the answer and see the client refuse it.
 
 Nothing here touches the network: every byte is built and checked in memory. A later notebook
-sends these bytes to a real server."""),
+sends these bytes to a real server.
+
+**Before you start:** [00 · Start here](00-start-here.ipynb); knowing what an HTTP request
+looks like helps. About 20 minutes."""),
     ("code", """from wslab.codec import (
     accept_key,
     accept_steps,
@@ -161,7 +164,24 @@ for problem in check_response(forged, request):
 
 Try it: change the URL to `wss://localhost:8443/live?room=1` and see how `Host` and the
 request line change; or add `extensions=["permessage-deflate; client_max_window_bits"]` to
-`build_request` and read what each parameter means (RFC 7692 §7.1)."""),
+`build_request` and read what each parameter means (RFC 7692 §7.1).
+
+## Check yourself
+
+1. A client sends `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==`. Which four steps give the
+   `Sec-WebSocket-Accept` value, and what is it?
+2. Why does a server refuse a bad `Sec-WebSocket-Version` with an HTTP status and not with a
+   close code?
+3. A server answers with `Sec-WebSocket-Accept` equal to the client's key. What must the client
+   do, and which section says so?
+4. Which two headers turn a `GET` into an upgrade request, and what does a server answer when
+   one of them is missing?
+5. Over HTTP/2 (RFC 8441), which of the headers you built here are gone?
+
+## Next
+
+[02 · Frame anatomy](02-frame-anatomy.ipynb): what the two sides send each other once the
+`101` is through."""),
 ]
 
 

@@ -25,7 +25,10 @@ After the handshake, everything on a WebSocket connection travels in **frames**
 4. split a message into fragments, with a ping in the middle ({s("5.4")}),
 5. break frames on purpose and read which rule each one breaks.
 
-Nothing here touches the network: every byte is built and dissected in memory."""),
+Nothing here touches the network: every byte is built and dissected in memory.
+
+**Before you start:** [01 · The opening handshake](01-handshake.ipynb); reading hex and binary
+helps (one byte = two hex digits = eight bits). About 25 minutes."""),
     new_code_cell("""from wslab import Frame, LengthEncoding, Opcode, dissect
 from wslab.notebook import compare, show"""),
     new_markdown_cell(f"""## 1 · The "Hello" frame, taken apart
@@ -184,10 +187,31 @@ Edit the hex below and run the cell (**Shift+Enter**). Ideas:
 sender = "client"
 
 show(dissect(bytes.fromhex(my_bytes), sender=sender))"""),
-    new_markdown_cell("""## Next
+    new_markdown_cell(f"""## What you saw
 
-You can now read any frame bit by bit. Back to the [overview](00-start-here.ipynb), or
-revisit [the opening handshake](01-handshake.ipynb) that comes before the first frame."""),
+- A frame is 2 to 14 header bytes (FIN, RSV1–3, opcode, MASK, a 7-bit length with 16- or 64-bit
+  extensions, a masking key) and a payload ({s("5.2")}).
+- Clients mask every frame with a fresh 4-byte key, servers never mask; masking is XOR with the
+  key repeated, its own inverse, and protects intermediaries' caches, not secrets
+  ({s("5.3")}, {s("10.3")}).
+- Lengths use the shortest encoding: up to 125 in 7 bits, up to 65,535 in 16, more in 64.
+- A message may be fragmented (FIN = 0, then continuation frames); control frames may sit
+  between fragments, never inside a frame, and are never fragmented ({s("5.4")}, {s("5.5")}).
+- The dissector names each broken rule with its byte offset and section.
+
+## Check yourself
+
+1. Decode `82 7e 01 00` by hand: FIN, opcode, MASK, and how long is the payload that follows?
+2. Why must a client mask its frames, when the key travels right next to the payload?
+3. A client sends a 126-byte text message in one frame. How many header bytes does the frame
+   have, and why?
+4. Which three rules does every control frame obey?
+5. Can a ping arrive between two fragments of a message? In the middle of a frame?
+
+## Next
+
+[03 · Ping, pong and keepalive](03-ping-pong-keepalive.ipynb): the first frames you will watch
+on a live connection."""),
 ]
 
 
