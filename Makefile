@@ -4,11 +4,12 @@
 #   make lab LAB_ARGS="--no-browser --port=8890"          pass options to jupyter lab
 #   make test             create .venv, install test deps, run the whole pytest suite
 #   make test PYTEST_ARGS="tests/notebook/test_notebooks.py -x"   run part of it
-#   make bench            run the benchmarks (codec speed vs websockets; import cost)
+#   make bench            run the benchmarks (codec speed vs websockets; import cost; harness overhead)
 #   make conformance      Autobahn|Testsuite (kosoku): scratch server vs websockets, -> reports/conformance/
 #   make fuzz             fuzz the codec: 1,000,000 inputs (FUZZ_ARGS="--count 20000 --seed 7")
 #   make lint             ruff check
 #   make clean-notebooks  strip outputs and execution counts from notebooks/*.ipynb
+#   make assignments      write course/source from the exercises, nbgrader generate_assignment each
 #
 # Override the interpreter with `make PYTHON=python3.12 ...`.
 
@@ -28,16 +29,17 @@ RUN_STAMP := $(VENV)/.installed-run-stamp
 TEST_STAMP := $(VENV)/.installed-test-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test bench lint clean-notebooks conformance fuzz
+.PHONY: help lab test bench lint clean-notebooks conformance fuzz assignments
 
 help:
 	@echo "make lab              install into $(VENV) and open JupyterLab (127.0.0.1)"
 	@echo "make test             install test deps into $(VENV) and run pytest"
-	@echo "make bench            run bench/bench_codec.py and bench/bench_import.py"
+	@echo "make bench            run bench/bench_codec.py, bench_import.py and bench_harness.py"
 	@echo "make conformance      Autobahn cases 1-10, 12, 13 vs the scratch and websockets servers"
 	@echo "make fuzz             fuzz dissect, Decoder and handshake parsing (1,000,000 inputs)"
 	@echo "make lint             ruff check"
 	@echo "make clean-notebooks  strip outputs from notebooks/*.ipynb"
+	@echo "make assignments      nbgrader course: course/source -> course/release (no solutions)"
 
 $(VENV)/pyvenv.cfg:
 	@echo "==> creating $(VENV) with $(PYTHON)"
@@ -65,6 +67,7 @@ test: $(TEST_STAMP)
 bench: $(RUN_STAMP)
 	$(BIN)/python bench/bench_codec.py
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_harness.py
 
 # Several minutes (12.* and 13.* are slow); reports in reports/conformance/, summary.md there.
 conformance: $(TEST_STAMP)
@@ -79,3 +82,8 @@ lint: $(TEST_STAMP)
 
 clean-notebooks:
 	$(PYTHON) tools/clean_notebooks.py notebooks/*.ipynb
+
+# The nbgrader course (course/README.md): source notebooks from the exercise catalogue, then
+# `nbgrader generate_assignment` for each into course/release/ (nbgrader runs `alembic`: PATH).
+assignments: $(TEST_STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/make_assignments.py --generate

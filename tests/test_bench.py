@@ -23,3 +23,20 @@ def test_bench_quick_run_prints_every_case(capsys: pytest.CaptureFixture[str],
     assert len(lines) == 3, out
     for ours, theirs, _ in lines:
         assert int(ours.replace(",", "")) > 0 and int(theirs.replace(",", "")) > 0
+
+
+HARNESS = BENCH.parent / "bench_harness.py"
+
+
+def test_harness_bench_quick_run_prints_medians_and_ratios(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", [str(HARNESS), "--quick"])
+    with pytest.raises(SystemExit) as done:
+        runpy.run_path(str(HARNESS), run_name="__main__")
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    medians = dict(re.findall(r"(\w+): median\s+([\d.]+) us", out))
+    assert set(medians) == {"tcp", "bare", "lab", "tap"}
+    assert all(float(v) > 0 for v in medians.values())
+    ratios = dict(re.findall(r"([\w/]+)=([\d.]+)", out.splitlines()[-2]))
+    assert set(ratios) == {"lab/bare", "tap/lab", "tap/bare", "bare/tcp"}

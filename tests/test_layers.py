@@ -28,7 +28,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "wslab"
-LAYERS = ("codec", "view", "live", "scenarios", "notebook")  # bottom to top
+LAYERS = ("codec", "view", "live", "scenarios", "notebook", "exercises")  # bottom to top
 TOP = len(LAYERS)  # wslab/__init__.py, __main__.py, cli.py: on top of every layer
 TOP_MODULES = {"wslab", "wslab.__main__", "wslab.cli"}
 PURE = {"codec", "view"}  # no I/O, no threads, no Jupyter

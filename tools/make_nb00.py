@@ -29,11 +29,13 @@ md("""## The notebooks
 | 05 | [The wire tap](05-wire-tap.ipynb) | a real conversation byte by byte; inject delay, stall and cut (§4, §5, §7) |
 | 06 | [Build a server](06-build-a-server.ipynb) | a server from scratch on the codec; Autobahn Testsuite cases, live |
 | 07 | [Frame workbench](07-frame-workbench.ipynb) | switches for every bit: build any frame and watch it dissected |
+| 08 | [The timing lab](08-timing-lab.ipynb) | predict, then measure: round trips, message sizes, head-of-line blocking, backpressure, keepalive, compression (§5.4, §5.5) |
+| 10 | [Security](10-security.ipynb) | why clients mask, cross-site WebSocket hijacking and the Origin check, 401 vs 1008, tokens in logs, a deflate bomb and `max_size`, `wss://` (§10) |
 | 11 | [permessage-deflate](11-permessage-deflate.ipynb) | compression negotiated and done byte by byte, window memory, side channels (RFC 7692) |
 | 12 | [Closing and intermediaries](12-closing-and-intermediaries.ipynb) | why a closing handshake, who closes TCP first, proxies, idle timeouts, reconnecting with backoff, the browser's view (§1.4, §7) |
 
-Go through 01–05 in order: each one builds on the one before. 06 and 07 are for when you
-want to go further."""),
+Go through 01–05 in order: each one builds on the one before. 06, 07 and 08 are for when
+you want to go further."""),
 md("""## How to run a cell
 
 - Click a grey code cell and press **Shift+Enter**: it runs and the next cell is selected.

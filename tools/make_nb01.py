@@ -186,7 +186,7 @@ request line change; or add `extensions=["permessage-deflate; client_max_window_
 
 
 def build() -> nbformat.NotebookNode:
-    return nbgen.notebook(CELLS, "nb01")
+    return nbgen.notebook(nbgen.with_exercises(CELLS, "01"), "nb01")
 
 
 if __name__ == "__main__":

@@ -216,7 +216,7 @@ on a live connection."""),
 
 
 def build() -> nbformat.NotebookNode:
-    return nbgen.notebook(cells, "nb02")
+    return nbgen.notebook(nbgen.with_exercises(cells, "02"), "nb02")
 
 
 if __name__ == "__main__":

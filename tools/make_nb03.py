@@ -242,6 +242,15 @@ thread, which is why a slow notebook cell does not make the server give up.
 
 Try it: `scenarios.run("1011-blocked-loop", block=0.2)` refuses (the block must outlast
 `ping_timeout`), and `block=0.5, ping_timeout=0.4` still ends in 1011."""),
+    ("md", "40", f"""## 6 · Your turn: the keepalive explorer
+
+Set `ping_interval`, `ping_timeout` and the tap's delay: the predicted timeline is drawn at once
+(left); **measure** runs the same experiment as above and draws what happened beside it (right).
+Look for the delay where the server's 1011 appears ({s("5.5.2")}, {s("7.1.7")}). Notebook 08
+sweeps the delay for you."""),
+    ("code", "41", """from wslab.notebook import KeepaliveExplorer
+
+KeepaliveExplorer(ping_interval=0.2, ping_timeout=0.3, delay=0.1)"""),
     ("md", "31", """## Clean up
 
 Each scenario stopped its own server and tap. No wslab thread is left running:"""),
@@ -270,7 +279,7 @@ other close code. Back to [02 · Frame anatomy](02-frame-anatomy.ipynb) or the
 
 
 def build() -> nbformat.NotebookNode:
-    return nbgen.notebook(CELLS, "nb03")
+    return nbgen.notebook(nbgen.with_exercises(CELLS, "03"), "nb03")
 
 
 if __name__ == "__main__":

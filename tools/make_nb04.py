@@ -222,6 +222,16 @@ connection was open. Here a real server refuses an `Origin`:"""),
     except InvalidStatus as exc:
         print(f"{type(exc).__name__}: {exc}")
         print("HTTP status:", exc.response.status_code)"""),
+    ("md", "40", f"""## Run any scenario yourself
+
+Every scenario of this notebook, and the others of the lab (`scenarios.describe()` lists them
+all), one click away: pick one, set the parameters it takes, **run**. You get the summary line,
+both sides' close codes ({s("7.1.5")}), the transcript and the sequence figure. Try
+`intercept-unmask`: the tap clears the MASK bit of a client frame in flight and the server
+answers 1002 ({s("5.1")}); `intercept-drop-pongs` ends in 1011."""),
+    ("code", "41", """from wslab.notebook import ScenarioRunner
+
+ScenarioRunner("intercept-unmask")"""),
     ("md", "33", """## Clean up
 
 Each scenario stopped its own server and tap, and the `with` block stopped the last server. No
@@ -249,7 +259,7 @@ yourself. Back to [03 · Ping, pong and keepalive](03-ping-pong-keepalive.ipynb)
 
 
 def build() -> nbformat.NotebookNode:
-    return nbgen.notebook(CELLS, "nb04")
+    return nbgen.notebook(nbgen.with_exercises(CELLS, "04"), "nb04")
 
 
 if __name__ == "__main__":

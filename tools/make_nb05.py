@@ -274,7 +274,7 @@ yourself, or go back to the [overview](00-start-here.ipynb)."""),
 
 
 def build() -> nbformat.NotebookNode:
-    return nbgen.notebook(CELLS, "nb05")
+    return nbgen.notebook(nbgen.with_exercises(CELLS, "05"), "nb05")
 
 
 if __name__ == "__main__":

@@ -220,7 +220,7 @@ srv"""),
 
 
 def build() -> nbformat.NotebookNode:
-    return nbgen.notebook(CELLS, "nb06")
+    return nbgen.notebook(nbgen.with_exercises(CELLS, "06"), "nb06")
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ Build any frame with switches and watch every bit. This notebook has three widge
    being derived ([§4.2.2]({RFC}#section-4.2.2)).
 
 Run all cells first (**Run → Run All Cells**), then play. Nothing here touches the network.
-If you have not yet, read [Frame anatomy](02-frame-anatomy.ipynb) first: it explains each
-field this workbench lets you flip."""),
+**Before you start:** [02 · Frame anatomy](02-frame-anatomy.ipynb) explains each field this
+workbench lets you flip. About 15 minutes, more if you play."""),
     ("code", """from wslab.notebook import AcceptKeyExplorer, FrameBuilder, HexDissector, verdict"""),
     ("md", f"""## 1 · Build a frame, bit by bit
 
@@ -128,15 +128,33 @@ a server decodes it only to check that it holds 16 bytes, never for the hash. Th
 **random key** for a key as a real client makes one (16 random bytes, in base64,
 [§4.1]({RFC}#section-4.1))."""),
     ("code", """AcceptKeyExplorer()"""),
-    ("md", """## Next
+    ("md", f"""## What you saw
 
-Back to the [overview](00-start-here.ipynb), or to [the opening handshake](01-handshake.ipynb)
-and [frame anatomy](02-frame-anatomy.ipynb) for the story behind each switch."""),
+- Every header bit is a switch, and every combination is a frame someone could send; whether
+  it is *valid* depends on who sends it ([§5.1]({RFC}#section-5.1)) and on what was negotiated
+  (RSV1 with permessage-deflate, [RFC 7692 §6]({RFC7692}#section-6)).
+- A strict receiver fails the connection at the first broken rule, with 1002, or 1007 for bad
+  data, or 1009 for a message too big ([§7.4.1]({RFC}#section-7.4.1)).
+- The Accept value changes completely when one character of the key changes: a hash, not an
+  encoding.
+
+## Check yourself
+
+1. Build a frame that a server may send but a client may not. Which switch did you change?
+2. Set RSV1 on a text frame with no extension negotiated: which close code does a strict
+   receiver send, and why?
+3. Which length encoding is the shortest for a 65,535-byte payload? For 65,536 bytes?
+4. A ping with a 126-byte payload: which rule does it break?
+
+## Next
+
+[08 · Timing lab](08-timing-lab.ipynb): from bits to milliseconds. Or go back to the
+[overview](00-start-here.ipynb)."""),
 ]
 
 
 def build() -> nbformat.NotebookNode:
-    return nbgen.notebook(CELLS, "nb07")
+    return nbgen.notebook(nbgen.with_exercises(CELLS, "07"), "nb07")
 
 
 if __name__ == "__main__":

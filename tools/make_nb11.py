@@ -222,7 +222,7 @@ Go back to the [overview](00-start-here.ipynb) for the rest of the course."""),
 
 
 def build() -> nbformat.NotebookNode:
-    return nbgen.notebook(CELLS, "nb11")
+    return nbgen.notebook(nbgen.with_exercises(CELLS, "11"), "nb11")
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ Go back to the [overview](00-start-here.ipynb) for the rest of the course."""),
 
 
 def build() -> nbformat.NotebookNode:
-    return nbgen.notebook(CELLS, "nb12")
+    return nbgen.notebook(nbgen.with_exercises(CELLS, "12"), "nb12")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ from websockets.exceptions import ConnectionClosed, ConnectionClosedError, WebSo
 from websockets.sync.client import connect
 from websockets.sync.server import Server, ServerConnection, serve
 
-from wslab.codec import TLS_NOTE, Transcript
-from wslab.live import Faults, Tap
+from wslab.codec import TLS_NOTE, Frame, Opcode, Transcript
+from wslab.live import Faults, Intercepted, LabServer, RawClient, Tap
 from wslab.view import sequence_diagram
 
 
@@ -347,3 +347,126 @@ def test_wss_through_the_tap_is_opaque() -> None:
     assert transcript.entries[1].summary == TLS_NOTE  # after "TCP open"
     assert transcript.entries[2].summary.startswith("TLS handshake (ClientHello)")
     assert any("application data" in e.summary for e in transcript.entries)
+
+
+# -- the frame hook: drop, inject, rewrite ------------------------------------------------------
+
+
+def test_a_hook_that_changes_nothing_passes_every_byte_on_as_it_came(
+        echo_server: EchoServer) -> None:
+    seen: list[Intercepted] = []
+    with Tap("127.0.0.1", echo_server.port, intercept=seen.append) as tap:
+        with client(tap, compression=None) as ws:
+            for message in ("hello", b"\x00" * 70_000, "x" * 200):
+                ws.send(message)
+                assert ws.recv(timeout=5) == message
+        tap.wait_for("closed")
+        [info] = tap.connections
+    assert info.received == info.forwarded  # byte for byte, both ways
+    c2s = [s for s in seen if s.direction == "c2s"]
+    assert [s.frame.opcode for s in c2s] == [Opcode.TEXT, Opcode.BINARY, Opcode.TEXT,
+                                            Opcode.CLOSE]
+    assert [s.index for s in c2s] == [0, 1, 2, 3]
+    assert all(s.frame.masked for s in c2s) and not any(
+        s.frame.masked for s in seen if s.direction == "s2c")
+    assert c2s[1].frame.payload == b"\x00" * 70_000 and len(c2s[1].data) == 70_000 + 14
+    assert not [e for e in tap.events() if e.kind == "intercept"]
+
+
+def test_frames_split_across_reads_reach_the_hook_whole() -> None:
+    """A raw client sends two frames one byte per TCP segment: the hook sees two frames."""
+    frames = [Frame.text("Hello", masking_key=bytes.fromhex("37fa213d")),
+              Frame(Opcode.PING, b"hi", masking_key=b"\x01\x02\x03\x04")]
+    wire = b"".join(f.serialize() for f in frames)
+    seen: list[Intercepted] = []
+    with LabServer(ping_interval=None) as srv, \
+            Tap("127.0.0.1", srv.port, intercept=seen.append) as tap:
+        with RawClient("127.0.0.1", tap.port, timeout=5) as raw:
+            raw.send_handshake(path="/echo")
+            for i in range(len(wire)):
+                raw.send(wire[i:i + 1])
+            assert tap.wait_for("pong", direction="s2c")
+            reads = [c for c in tap.chunks() if c.direction == "c2s"]
+        got = [s for s in seen if s.direction == "c2s"]
+    assert [s.frame for s in got] == frames
+    assert b"".join(s.data for s in got) == wire
+    assert len(reads) == 2  # recorded as passed on: a whole frame per chunk
+
+
+def test_a_rewrite_keeps_the_rest_of_the_stream_in_step(echo_server: EchoServer) -> None:
+    def longer(seen: Intercepted) -> Frame | None:
+        if seen.direction == "c2s" and seen.frame.payload == b"a":
+            return Frame(Opcode.TEXT, b"rewritten by the tap", masking_key=seen.frame.masking_key)
+        return None
+
+    with Tap("127.0.0.1", echo_server.port, intercept=longer) as tap:
+        with client(tap, compression=None) as ws:
+            ws.send("a")
+            ws.send("second")
+            assert [ws.recv(timeout=5), ws.recv(timeout=5)] == ["rewritten by the tap",
+                                                                  "second"]
+        tap.wait_for("closed")
+        [note] = [e.detail for e in tap.events() if e.kind == "intercept"]
+        texts = [e.frame_dissection.text for e in tap.transcript().frames("c2s")]
+    assert "frame 0 (text, 7 bytes)" in note and "rewritten as" in note
+    assert texts[:2] == ["rewritten by the tap", "second"]  # the recording: what went on
+
+
+def test_drop_and_inject(echo_server: EchoServer) -> None:
+    def hook(seen: Intercepted) -> list[Frame] | None:
+        if seen.direction != "c2s" or seen.frame.opcode != Opcode.TEXT:
+            return None
+        if seen.frame.payload == b"drop me":
+            return []
+        return [seen.frame, Frame.text("injected", masking_key=b"abcd")]
+
+    with Tap("127.0.0.1", echo_server.port, intercept=hook) as tap:
+        with client(tap, compression=None) as ws:
+            ws.send("drop me")
+            ws.send("kept")
+            assert [ws.recv(timeout=5), ws.recv(timeout=5)] == ["kept", "injected"]
+        tap.wait_for("closed")
+        notes = [e.detail for e in tap.events() if e.kind == "intercept"]
+    assert notes[0].endswith("dropped") and "1 frame(s) injected" in notes[1]
+
+
+def test_a_failing_hook_passes_the_frame_on_and_says_so(echo_server: EchoServer) -> None:
+    def broken(seen: Intercepted) -> None:
+        raise RuntimeError("oops")
+
+    with Tap("127.0.0.1", echo_server.port, intercept=broken) as tap:
+        with client(tap, compression=None) as ws:
+            ws.send("still fine")
+            assert ws.recv(timeout=5) == "still fine"
+        assert tap.wait_for(lambda t: [e for e in t.events() if "oops" in e.detail])
+
+
+def test_set_intercept_applies_to_new_connections(echo_server: EchoServer) -> None:
+    seen: list[Intercepted] = []
+    with Tap("127.0.0.1", echo_server.port) as tap:
+        assert tap.intercept is None
+        with client(tap, compression=None) as ws:
+            tap.set_intercept(seen.append)
+            ws.send("before the hook's connection")
+            ws.recv(timeout=5)
+        assert seen == [] and tap.intercept is not None
+        with client(tap, compression=None) as ws:
+            ws.send("hooked")
+            ws.recv(timeout=5)
+        tap.set_intercept(None)
+    assert [s.frame.payload for s in seen if s.direction == "c2s"][:1] == [b"hooked"]
+
+
+def test_tls_cannot_be_intercepted() -> None:
+    """Over wss:// the tap sees TLS records, never frames: the hook is not called."""
+    seen: list[Intercepted] = []
+    with LabServer(tls=True, ping_interval=None) as srv, \
+            Tap("127.0.0.1", srv.port, intercept=seen.append) as tap:
+        with connect(tap.url_for("/echo", scheme="wss"), ssl=srv.client_ssl_context(),
+                     proxy=None, open_timeout=5) as ws:
+            ws.send("secret")
+            assert ws.recv(timeout=5) == "secret"
+        tap.wait_for("closed")
+        notes = [e.detail for e in tap.events() if e.kind == "intercept"]
+    assert seen == []
+    assert notes and all("TLS" in n and "encrypted" in n for n in notes)

@@ -111,7 +111,7 @@ class Lab:
 
 
 @contextmanager
-def jupyter_lab(tmp: Path) -> Iterator[Lab]:
+def jupyter_lab(tmp: Path, notebook: Path = NOTEBOOK) -> Iterator[Lab]:
     """A JupyterLab serving a copy of the notebook, with private config and runtime dirs.
 
     On exit: SIGTERM (the server shuts its kernels down), then ``lab.left`` lists any of its
@@ -119,7 +119,7 @@ def jupyter_lab(tmp: Path) -> Iterator[Lab]:
     """
     root, settings = tmp / "root", tmp / "settings"
     root.mkdir()
-    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    shutil.copy(notebook, root / notebook.name)
     news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text(json.dumps(NO_NEWS))
@@ -224,3 +224,119 @@ def test_frame_builder_in_jupyterlab(tmp_path: Path) -> None:
     assert not browsers, f"browser processes left behind: {browsers}"
     elapsed = time.monotonic() - start
     assert elapsed < 90, f"took {elapsed:.0f} s (goal: under 60 s)"
+
+
+EXPLORERS = [
+    "from wslab.notebook import ScenarioRunner, TimingExplorer\n"
+    "explorer = TimingExplorer()\nexplorer.count.value = 30\nexplorer",
+    'ScenarioRunner("intercept-unmask")',
+]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_explorers_run_in_jupyterlab(tmp_path: Path) -> None:
+    """Click the run buttons of a TimingExplorer and a ScenarioRunner in a real browser."""
+    requires("chromium", "run JupyterLab in a real browser (apt-get install chromium)")
+    requires("playwright", "drive Chromium from Python (pip install playwright)")
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+    from playwright.sync_api import expect, sync_playwright
+
+    notebook = tmp_path / "explorers.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell(c) for c in EXPLORERS],
+                                metadata={"kernelspec": {"name": "python3",
+                                                         "display_name": "Python 3",
+                                                         "language": "python"}}), notebook)
+    before = descendants(os.getpid())
+    lab_dir = tmp_path / "lab"
+    lab_dir.mkdir()
+    with jupyter_lab(lab_dir, notebook) as lab, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{lab.url}/lab/tree/{notebook.name}?reset", timeout=STEP)
+            panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+            expect(panel.locator(".jp-Toolbar-kernelName")).to_have_text(re.compile("Python 3"),
+                                                                          timeout=STEP)
+            expect(panel.locator(".jp-Notebook-ExecutionIndicator")).to_have_attribute(
+                "data-status", "idle", timeout=STEP)
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+            explorer = panel.locator(".jp-OutputArea-output .wslab-timing-explorer")
+            explorer.locator(".wslab-run").click(timeout=STEP)
+            expect(explorer.locator(".wslab-numbers")).to_contain_text("p50 (ms)", timeout=STEP)
+            expect(explorer.locator("img.wslab-figure")).to_have_attribute(
+                "src", re.compile(r"^(blob|data):"), timeout=STEP)
+            expect(explorer.locator(".wslab-status")).to_contain_text("done in", timeout=STEP)
+            expect(explorer.locator(".wslab-run")).to_be_enabled()
+
+            runner = panel.locator(".jp-OutputArea-output .wslab-scenario-runner")
+            runner.locator(".wslab-run").click(timeout=STEP)
+            expect(runner.locator("[data-role=closes]")).to_contain_text(
+                "client reports 1002", timeout=STEP)
+            expect(runner.locator("img.wslab-figure")).to_have_attribute(
+                "src", re.compile(r"^(blob|data):"), timeout=STEP)
+            explorer.screenshot(path=str(SCREENSHOTS / "wslab-jupyterlab-explorer.png"))
+            assert "Traceback" not in panel.inner_text()
+            assert not errors, f"errors in the page: {errors}"
+        finally:
+            browser.close()
+    assert not lab.left, f"server or kernel processes left after SIGTERM (killed): {lab.left}"
+    browsers = wait_gone(lambda: descendants(os.getpid()) - before)
+    assert not browsers, f"browser processes left behind: {browsers}"
+
+
+NOTEBOOK_09 = ROOT / "notebooks" / "09-websocket-vs-http.ipynb"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(150)
+def test_push_race_in_notebook_09_in_jupyterlab(tmp_path: Path) -> None:
+    """Run notebook 09, then set the PushRace's rate and click its race button."""
+    requires("chromium", "run JupyterLab in a real browser (apt-get install chromium)")
+    requires("playwright", "drive Chromium from Python (pip install playwright)")
+    from playwright.sync_api import expect, sync_playwright
+
+    before = descendants(os.getpid())
+    with jupyter_lab(tmp_path, NOTEBOOK_09) as lab, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{lab.url}/lab/tree/{NOTEBOOK_09.name}?reset", timeout=STEP)
+            panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+            expect(panel.locator(".jp-Toolbar-kernelName")).to_have_text(re.compile("Python 3"),
+                                                                          timeout=STEP)
+            expect(panel.locator(".jp-Notebook-ExecutionIndicator")).to_have_attribute(
+                "data-status", "idle", timeout=STEP)
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+            # The notebook's own race (its table), then the widget at the end.
+            table = panel.locator(".jp-OutputArea-output [data-role=measurement-pushraceresult]")
+            expect(table.first).to_contain_text("Server-Sent Events", timeout=STEP)
+            race = panel.locator(".jp-OutputArea-output .wslab-push-race")
+            rate = race.locator("input").first  # rate (events/s)
+            rate.fill("100", timeout=STEP)
+            rate.press("Enter")
+            race.locator(".wslab-run").click(timeout=STEP)
+            expect(race.locator(".wslab-status")).to_contain_text("done in", timeout=STEP)
+            expect(race.locator(".wslab-numbers")).to_contain_text("100/s", timeout=STEP)
+            expect(race.locator(".wslab-numbers")).to_contain_text("40/40")
+            expect(race.locator("img.wslab-figure")).to_have_attribute(
+                "src", re.compile(r"^(blob|data):"), timeout=STEP)
+            expect(race.locator(".wslab-run")).to_be_enabled()
+            race.scroll_into_view_if_needed()
+            race.screenshot(path=str(SCREENSHOTS / "wslab-jupyterlab-push-race.png"))
+            assert "Traceback" not in panel.inner_text()
+            assert not errors, f"errors in the page: {errors}"
+        finally:
+            browser.close()
+    assert not lab.left, f"server or kernel processes left after SIGTERM (killed): {lab.left}"
+    browsers = wait_gone(lambda: descendants(os.getpid()) - before)
+    assert not browsers, f"browser processes left behind: {browsers}"

@@ -50,7 +50,8 @@ PUBLIC_NAMES = [
     "1002-reserved-opcode", "1002-rsv-bit", "1006-cut", "1007-invalid-utf8", "1008-policy",
     "1009-too-big", "1012-restart", "1013-try-again", "handshake-version",
     "handshake-bad-key", "handshake-origin", "handshake-500", "keepalive-timeline",
-    "1011-blocked-loop",
+    "1011-blocked-loop", "intercept-unmask", "intercept-invalid-utf8",
+    "intercept-unsolicited-pong", "intercept-drop-pongs",
 ]
 
 
@@ -581,3 +582,55 @@ def test_an_unexpected_error_becomes_a_scenario_error_with_the_record() -> None:
     assert [e.detail["status"] for e in info.value.events
             if e.kind == "handshake_rejected"] == [404]
     assert not lab.server.running and lab.tap is not None and not lab.tap.running
+
+
+# -- the tap intercepts: one frame changed in flight ---------------------------------------------
+
+
+def _intercepts(result: ScenarioResult) -> list[str]:
+    return [e.event.detail for e in result.transcript.entries
+            if e.event is not None and e.event.kind == "intercept"]
+
+
+def test_intercept_unmask_gets_1002_from_the_server() -> None:
+    result = run("intercept-unmask")
+    assert result.server_sent_close is not None and result.server_sent_close[0] == 1002
+    assert result.client_received_close == result.server_sent_close
+    assert result.client_close is not None and result.client_close[0] == 1002
+    [note] = _intercepts(result)
+    assert "frame 0 (text" in note and "rewritten as" in note
+    [text] = [e for e in result.transcript.frames("c2s") if e.opcode_name == "text"]
+    fd = text.frame_dissection
+    assert not fd.frame.masked and fd.frame.payload == b"Hello"  # what the server got
+    assert any(v.rule.rfc.startswith("RFC 6455 §5.1") or "mask" in v.message.lower()
+               for v in fd.violations)
+    assert not result.discrepancies
+
+
+def test_intercept_invalid_utf8_gets_1007() -> None:
+    result = run("intercept-invalid-utf8", text="Hello")
+    assert result.server_sent_close is not None and result.server_sent_close[0] == 1007
+    assert result.client_close is not None and result.client_close[0] == 1007
+    [text] = [e for e in result.transcript.frames("c2s") if e.opcode_name == "text"]
+    assert text.frame_dissection.frame.payload == b"\xffello"  # one byte changed
+    assert len(text.frame_dissection.raw) == 2 + 4 + 5  # the same length on the wire
+    assert not result.discrepancies
+
+
+def test_intercept_unsolicited_pong_is_ignored() -> None:
+    result = run("intercept-unsolicited-pong")
+    assert result.extra["echoed"] == ["before", "after"]
+    assert result.client_close == result.server_close == (1000, "")
+    pongs = [e for e in result.events if e.kind == "pong" and e.detail["direction"] == "in"]
+    assert [p.detail["data"] for p in pongs] == [b"unsolicited"]  # received, not answered
+    assert not [e for e in result.events if e.kind == "pong" and e.detail["direction"] == "out"]
+    assert "1 frame(s) injected" in _intercepts(result)[0]
+
+
+def test_intercept_drop_pongs_gets_keepalive_1011() -> None:
+    result = run("intercept-drop-pongs", ping_interval=0.1, ping_timeout=0.1)
+    assert result.server_sent_close == (1011, KEEPALIVE)
+    assert result.client_close == (1011, KEEPALIVE)
+    assert result.extra["pongs_dropped"] >= 1
+    assert all(n.endswith("dropped") for n in _intercepts(result))
+    assert not result.transcript.pongs("c2s")  # the recording holds what went on: none

@@ -130,6 +130,7 @@ class TapEvent:
             closed its side), ``"reset"`` (RST from the sender of ``direction``), ``"cut"``
             (the tap reset both sides), ``"dropped"`` (bytes held by the tap never
             delivered), ``"truncated"`` (recording cap reached), ``"fault"`` (a fault set),
+            ``"intercept"`` (the tap's frame hook dropped, injected or rewrote frames),
             ``"closed"`` (the tap is done with the connection).
         detail: one human sentence.
         direction: the direction concerned, if any.

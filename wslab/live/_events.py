@@ -257,7 +257,8 @@ class EventLog:
 _REJECTED = ("connection rejected (%d %s)", "HTTP response sent (%d %s)")
 
 
-def _frame_event(frame: WsFrame, incoming: bool) -> tuple[str, dict[str, Any]]:
+def frame_event(frame: WsFrame, incoming: bool) -> tuple[str, dict[str, Any]]:
+    """The event of one frame received (``incoming``) or sent, as ``(kind, detail)``."""
     data = bytes(frame.data)
     if frame.opcode is Opcode.CLOSE:
         close = Close.parse(data) if data else None
@@ -297,7 +298,7 @@ def event_from_record(record: logging.LogRecord, conn: Any = None
     msg, args = record.msg, record.args
     if msg in ("< %s", "> %s") and isinstance(args, tuple) and args and isinstance(
             args[0], WsFrame):
-        return _frame_event(args[0], incoming=msg[0] == "<")
+        return frame_event(args[0], incoming=msg[0] == "<")
     request = getattr(conn, "request", None)
     path = request.path if request is not None else None
     if msg == "connection open" and conn is not None:

@@ -35,6 +35,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterable
+from typing import ClassVar
 
 from ..codec import (
     DEFAULT_MAX_SIZE,
@@ -254,6 +255,8 @@ class ScratchServer(Service):
     """
 
     kind = "scratch"
+    connection_class: ClassVar[type[ScratchConnection]] = ScratchConnection
+    """What serves each TCP connection; a subclass may serve with a subclass of its own."""
 
     def __init__(self, *, host: str = LOOPBACK, port: int = 0,
                  max_size: int = DEFAULT_MAX_SIZE, deflate: bool = True,
@@ -267,7 +270,7 @@ class ScratchServer(Service):
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one TCP connection from start to end (never raises)."""
-        conn = ScratchConnection(self, reader, writer)
+        conn = self.connection_class(self, reader, writer)
         task = asyncio.current_task()
         assert task is not None
         self._live[task] = conn

@@ -14,7 +14,9 @@ listens on 127.0.0.1 unless told otherwise, and records everything it sees in an
 Events come from two documented hooks of ``websockets``: its debug log (every frame
 sent and received, every handshake answer, every error; see its logging guide) through
 a private logger, and ``create_connection=``, a :class:`ServerConnection` subclass that
-numbers connections and notes when TCP comes and goes.
+numbers connections and notes when TCP comes and goes. The one debug line per frame takes a
+short cut straight into the event log (no ``LogRecord``): recording then costs a ping's
+round trip a few percent, not a third (``bench/bench_harness.py``).
 
 Built-in routes (:data:`wslab.live.routes.DEFAULT_ROUTES`): "/echo", "/raise" (1011),
 "/silent", "/close/<code>", "/policy" (1008), "/capacity" (1013), "/slow" (blocks the
@@ -34,15 +36,51 @@ from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame as WsFrame
 from websockets.http11 import Request, Response
 
 from ..codec import DEFAULT_MAX_SIZE, WEBSOCKET_VERSION, CloseCode
-from ._events import ConnectionSummary, Event, EventLog, event_from_record, exception_detail
+from ._events import (
+    ConnectionSummary,
+    Event,
+    EventLog,
+    event_from_record,
+    exception_detail,
+    frame_event,
+)
 from ._service import LOOPBACK, START_TIMEOUT, STOP_TIMEOUT, Service
 from .routes import DEFAULT_ROUTES, Handler, path_problem
 
 _log = logging.getLogger("wslab.live._server")
 ProcessRequest = Callable[[ServerConnection, Request], Awaitable[Response | None] | Response | None]
+
+
+_FRAME_MESSAGES = ("< %s", "> %s")  # websockets' debug log line of a frame received / sent
+
+
+class _FrameRecorder(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """The connection's logger, with a fast path for the one debug line per frame.
+
+    websockets logs every frame at DEBUG (``"< %s"`` received, ``"> %s"`` sent); through
+    :mod:`logging` each line costs a ``LogRecord`` (with ``findCaller``), which doubled a
+    ping's round trip. Here a frame goes straight into the event log; every other line
+    takes the normal way (to :class:`_Recorder`).
+    """
+
+    def __init__(self, adapter: logging.LoggerAdapter, conn: _LabConnection  # type: ignore[type-arg]
+                 ) -> None:
+        super().__init__(adapter.logger, adapter.extra)
+        self.conn = conn
+
+    def debug(self, msg: object, *args: object, **kwargs: Any) -> None:
+        if msg in _FRAME_MESSAGES and args and isinstance(args[0], WsFrame):
+            conn = self.conn
+            kind, detail = frame_event(args[0], incoming=msg == "< %s")
+            conn.lab._log.add(conn.conn_id, kind, **detail)
+            if _log.isEnabledFor(logging.DEBUG) and _log.hasHandlers():  # as _Recorder does
+                _log.debug(msg, *args, extra=self.extra)
+            return
+        super().debug(msg, *args, **kwargs)
 
 
 class _LabConnection(ServerConnection):
@@ -52,6 +90,8 @@ class _LabConnection(ServerConnection):
         super().__init__(*args, **kwargs)
         self.lab = lab
         self.conn_id = lab._new_conn_id()
+        self.protocol.logger = self.logger = _FrameRecorder(
+            cast(logging.LoggerAdapter, self.logger), self)  # type: ignore[type-arg]
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -108,6 +148,10 @@ class LabServer(Service):
             :meth:`client_ssl_context`).
         ping_interval, ping_timeout: keepalive (seconds; ``None`` turns it off).
         max_size: largest message accepted (bigger: close 1009).
+        max_queue: incoming messages buffered before the server stops reading (as
+            websockets: a high-water mark, or ``(high, low)``; ``None``: no limit).
+        write_limit: bytes buffered for sending before ``send`` waits for them to drain
+            (as websockets: a high-water mark or ``(high, low)``).
         origins: acceptable Origin values (others get HTTP 403), as in websockets.
         process_request: hook ``(connection, request) -> Response | None`` run after the
             built-in checks (426 for a version other than 13, 404 for an unknown path);
@@ -125,7 +169,10 @@ class LabServer(Service):
     def __init__(self, *, host: str = LOOPBACK, port: int = 0,
                  routes: Mapping[str, Handler] | None = None, tls: bool = False,
                  ping_interval: float | None = 20, ping_timeout: float | None = 20,
-                 max_size: int | None = DEFAULT_MAX_SIZE, origins: list[Any] | None = None,
+                 max_size: int | None = DEFAULT_MAX_SIZE,
+                 max_queue: int | tuple[int | None, int | None] | None = 16,
+                 write_limit: int | tuple[int, int | None] = 32768,
+                 origins: list[Any] | None = None,
                  process_request: ProcessRequest | None = None,
                  compression: str | None = None, start_timeout: float = START_TIMEOUT,
                  open_timeout: float = 5, close_timeout: float = 2, capacity: int = 2,
@@ -139,8 +186,8 @@ class LabServer(Service):
         self.tls = tls
         self._serve_kwargs: dict[str, Any] = dict(
             ping_interval=ping_interval, ping_timeout=ping_timeout, max_size=max_size,
-            origins=origins, compression=compression, open_timeout=open_timeout,
-            close_timeout=close_timeout)
+            max_queue=max_queue, write_limit=write_limit, origins=origins,
+            compression=compression, open_timeout=open_timeout, close_timeout=close_timeout)
         self._user_process_request = process_request
         self._log = EventLog()
         self._ids = 0

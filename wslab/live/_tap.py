@@ -9,11 +9,22 @@ order kept), stall (pass nothing on until resumed), cut (RST both ways, no close
         with connect(tap.url_for("/echo")) as ws: ...
         print(tap.transcript())
 
+It can also intercept at the frame level: ``Tap(..., intercept=hook)`` calls ``hook`` with
+each frame parsed in each direction (an :class:`Intercepted`) and passes on the frames it
+returns: none (drop), others (rewrite), more (inject). A frame returned unchanged goes on
+as its exact bytes; the rest of the stream is untouched, frames split across TCP reads
+included. Then the recording holds the bytes *passed on* (what the receiver got), and a
+TapEvent "intercept" says what changed. Over TLS (wss://) the frames are encrypted: the
+tap sees TLS records only, so the hook is never called (an event says so).
+
 How it forwards one connection (event loop only): a :class:`_Link` holds both sockets
-and one :class:`_Pipe` per direction. A pipe reads what one side sends, has the tap record
-it, holds it as the tap's faults say (delay, stall, stall after N bytes) and passes it on
-in order; an end of stream (FIN) or a reset (RST) is passed on after everything read
-before it. :class:`TapConnection` is what the tap tells about a connection.
+and one :class:`_Pipe` per direction. A pipe reads what one side sends, cuts it into
+frames for the hook if there is one (:class:`_FrameSplitter`), has the tap record it,
+holds it as the tap's faults say (delay, stall, stall after N bytes) and passes it on in
+order; an end of stream (FIN) or a reset (RST) is passed on after everything read before
+it. With no fault and nothing held, a chunk is written on at once, from the reading task
+(no queue, no second task: the tap's own round trip stays small). :class:`TapConnection`
+is what the tap tells about a connection.
 """
 
 from __future__ import annotations
@@ -24,19 +35,32 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..codec import DIRECTIONS, SENDER, Chunk, Direction, TapEvent, Transcript
+from ..codec import (
+    DIRECTIONS,
+    SENDER,
+    Chunk,
+    Direction,
+    Frame,
+    FrameError,
+    Incomplete,
+    TapEvent,
+    Transcript,
+    parse_frame,
+)
 from ._service import LOOPBACK, READ_SIZE, START_TIMEOUT, Service, host_port
 
 MAX_RECORD = 16 * 2**20  # bytes recorded per connection; beyond, counted only
 MAX_BUFFER = 4 * 2**20  # bytes held per direction per connection before the tap stops reading
 CONNECT_TIMEOUT = 5.0  # seconds to reach the server
 WRITER_CLOSE_TIMEOUT = 1.0  # seconds a closing socket may take to flush
+MAX_HEAD = 64 * 1024  # bytes of HTTP head the frame hook waits for before giving up
+MAX_HOOK_FRAME = 32 * 2**20  # a frame larger than this is not held for the hook: passed on
 EVENT_KINDS = ("open", "connect-failed", "eof", "reset", "cut", "dropped", "truncated",
-               "fault", "closed")
+               "fault", "intercept", "closed")
 ENTRY_KINDS = ("http", "tls", "text", "binary", "continuation", "close", "ping", "pong")
 _LINGER_RST = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: closing sends RST, not FIN
 _EOF, _RESET = object(), object()  # what a pipe passes on after the data read before it
@@ -61,6 +85,144 @@ class Faults:
         parts += ["stalled"] if self.stalled else []
         parts += [f"stall after {self.stall_after} bytes"] if self.stall_after is not None else []
         return ", ".join(parts) or "none"
+
+
+@dataclass(frozen=True)
+class Intercepted:
+    """One frame the tap's frame hook sees, as it was on the wire.
+
+    Attributes:
+        conn_id: the connection (tap numbering, from 1).
+        direction: "c2s" (client to server) or "s2c".
+        index: the frame's number in this direction on this connection, from 0.
+        frame: the frame parsed (payload unmasked, ``masking_key`` as sent).
+        data: its exact bytes on the wire.
+        t: when the tap read its last byte (``time.monotonic()``).
+    """
+
+    conn_id: int
+    direction: Direction
+    index: int
+    frame: Frame
+    data: bytes
+    t: float
+
+
+FrameHook = Callable[[Intercepted], "Iterable[Frame | bytes] | Frame | bytes | None"]
+"""``hook(intercepted)`` returns what to pass on: ``None`` (the frame, unchanged), a
+frame or bytes, or several (an empty list drops it). ``intercepted.frame`` itself goes on
+as its original bytes; another :class:`~wslab.codec.Frame` is serialized (a masked one
+with its key), bytes go on as they are. With permessage-deflate negotiated, data frames
+carry compressed payloads (RSV1 set, RFC 7692 §6): the hook sees them compressed."""
+
+
+class _FrameSplitter:
+    """One direction's byte stream cut into frames for the hook; what to pass on instead.
+
+    The HTTP head (up to the empty line) is passed on as it is; then each complete frame
+    goes to the hook, and a frame's bytes wait here until its last byte came. TLS, a
+    refused handshake, bytes that are not frames or a frame larger than
+    ``MAX_HOOK_FRAME``: the rest of the stream is passed on untouched (``notes`` say why).
+    """
+
+    def __init__(self, hook: FrameHook, conn_id: int, direction: Direction) -> None:
+        self.hook, self.conn_id, self.direction = hook, conn_id, direction
+        self.buffer = bytearray()
+        self.in_head = True
+        self.passthrough = False
+        self.index = 0
+        self.notes: list[str] = []
+
+    def _give_up(self, why: str) -> bytes:
+        self.passthrough = True
+        self.notes.append(f"frame hook off for the rest of this direction: {why}")
+        out = bytes(self.buffer)
+        self.buffer.clear()
+        return out
+
+    def feed(self, data: bytes, t: float) -> bytes:
+        """The bytes to pass on now, for ``data`` just read at time ``t``."""
+        if self.passthrough:
+            return data
+        self.buffer += data
+        out = bytearray()
+        if self.in_head:
+            if self.buffer[:1] == b"\x16":
+                return self._give_up("TLS: the frames are encrypted, the tap sees only TLS "
+                                     "records (no man in the middle without the keys)")
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buffer) > MAX_HEAD:
+                    return self._give_up(f"no end of the HTTP head in {MAX_HEAD} bytes")
+                return b""
+            end += 4
+            head = bytes(self.buffer[:end])
+            del self.buffer[:end]
+            self.in_head = False
+            out += head
+            if self.direction == "s2c" and not head.startswith(b"HTTP/1.1 101"):
+                out += self._give_up("the handshake was refused: no frames follow")
+                return bytes(out)
+        out += self._frames(t)
+        return bytes(out)
+
+    def _frames(self, t: float) -> bytes:
+        out = bytearray()
+        pos = 0
+        buffer = self.buffer
+        while pos < len(buffer):
+            try:
+                frame, end = parse_frame(buffer, pos, deflate=True)
+            except Incomplete as inc:
+                if inc.have + inc.need > MAX_HOOK_FRAME:
+                    del buffer[:pos]
+                    return bytes(out) + self._give_up(
+                        f"a frame of {inc.have + inc.need:,} bytes is more than the hook "
+                        f"holds ({MAX_HOOK_FRAME:,})")
+                break
+            except FrameError as exc:
+                del buffer[:pos]
+                return bytes(out) + self._give_up(f"not a valid frame: {exc}")
+            original = bytes(buffer[pos:end])
+            seen = Intercepted(self.conn_id, self.direction, self.index, frame, original, t)
+            self.index += 1
+            out += self._apply(seen)
+            pos = end
+        del buffer[:pos]
+        return bytes(out)
+
+    def _apply(self, seen: Intercepted) -> bytes:
+        try:
+            answer = self.hook(seen)
+        except Exception as exc:  # a broken hook must not break the connection
+            self.notes.append(f"frame {seen.index}: the hook raised {type(exc).__name__}: "
+                              f"{exc}; passed on unchanged")
+            return seen.data
+        if answer is None:
+            return seen.data
+        items = [answer] if isinstance(answer, (Frame, bytes, bytearray)) else list(answer)
+        parts = [seen.data if item is seen.frame else
+                 item.serialize() if isinstance(item, Frame) else bytes(item)
+                 for item in items]
+        out = b"".join(parts)
+        if out != seen.data:
+            self.notes.append(_describe_change(seen, parts))
+        return out
+
+
+def _describe_change(seen: Intercepted, parts: list[bytes]) -> str:
+    name = f"frame {seen.index} ({seen.frame.opcode_name}, {len(seen.data)} bytes)"
+    if not parts:
+        return f"{name} dropped"
+    kept = seen.data in parts
+    shown = ", ".join(_short(p) for p in parts)
+    if kept:
+        return f"{name} passed on with {len(parts) - 1} frame(s) injected: {shown}"
+    return f"{name} {_short(seen.data)} rewritten as {shown}"
+
+
+def _short(data: bytes, limit: int = 16) -> str:
+    return data[:limit].hex(" ") + (" …" if len(data) > limit else "")
 
 
 def _direction(direction: str) -> Direction:
@@ -141,6 +303,8 @@ class _Pipe:
         self.room = asyncio.Event()  # bytes were passed on
         self.stalled_here = False  # stalled by stall_after
         self.stall_after_spent = False
+        hook = tap._intercept
+        self.splitter = None if hook is None else _FrameSplitter(hook, link.info.id, direction)
 
     def event(self, kind: str, detail: str, direction: Direction | None = None) -> None:
         self.tap._event(self.link, kind, detail, direction or self.direction)
@@ -162,12 +326,59 @@ class _Pipe:
                 self.event("eof", f"the {who} closed its side (FIN)")
                 self.queue.put_nowait((now, _EOF, None))
                 return
+            self.link.info.received[self.direction] += len(data)
+            if self.splitter is not None:
+                data = self.splitter.feed(data, now)
+                for note in self.splitter.notes:
+                    self.event("intercept", note)
+                self.splitter.notes.clear()
+                if not data:
+                    continue
             chunk = self.tap._record(self.link, self.direction, data, now)
+            if self.held == 0 and self._unhindered():
+                if not await self._write_now(data, chunk):
+                    return
+                continue
             self.held += len(data)
             self.queue.put_nowait((now, data, chunk))
 
-    async def write_loop(self) -> None:
+    def _unhindered(self) -> bool:
+        """No fault applies to this direction: a chunk may go on at once."""
+        faults = self.tap._faults[self.direction]
+        return not (faults.delay or faults.stalled or self.stalled_here
+                    or (faults.stall_after is not None and not self.stall_after_spent))
+
+    async def _write_now(self, data: bytes, chunk: Chunk | None) -> bool:
+        """Pass ``data`` on from the reading task (nothing held before it); False: gone."""
+        try:
+            if self.writer.transport.is_closing():
+                raise ConnectionResetError("connection closed")
+            self.writer.write(data)
+        except OSError as exc:
+            self._write_failed(exc)
+            return False
+        self.link.info.forwarded[self.direction] += len(data)
+        if chunk is not None:
+            chunk.t_forwarded = time.monotonic()
+        if self.writer.transport.get_write_buffer_size() > READ_SIZE:
+            self.held += len(data)  # counted as held until the receiver takes it
+            try:
+                await self.writer.drain()
+            except OSError as exc:
+                self._write_failed(exc)
+                return False
+            finally:
+                self.held -= len(data)
+        return True
+
+    def _write_failed(self, exc: OSError) -> None:
         receiver = SENDER["s2c" if self.direction == "c2s" else "c2s"]
+        other: Direction = "s2c" if self.direction == "c2s" else "c2s"
+        self.event("reset", f"the {receiver} is gone: a write to it failed "
+                   f"({exc.strerror or exc})", other)
+        self.link.abort(f"the {receiver} reset the connection", rst=True)
+
+    async def write_loop(self) -> None:
         while True:
             t, data, chunk = await self.queue.get()
             while True:
@@ -190,10 +401,7 @@ class _Pipe:
                     self.writer.write(data[:n])
                     await self.writer.drain()
                 except OSError as exc:
-                    other: Direction = "s2c" if self.direction == "c2s" else "c2s"
-                    self.event("reset", f"the {receiver} is gone: a write to it failed "
-                               f"({exc.strerror or exc})", other)
-                    self.link.abort(f"the {receiver} reset the connection", rst=True)
+                    self._write_failed(exc)
                     return
                 self.held -= n
                 self.link.info.forwarded[self.direction] += n
@@ -248,6 +456,9 @@ class Tap(Service):
             before the tap stops reading (TCP flow control then slows the sender).
         connect_timeout: seconds to reach the server.
         start_timeout: seconds :meth:`start` waits for the tap to listen.
+        intercept: a frame hook (:data:`FrameHook`), called on the tap's thread with each
+            frame of each direction; it returns the frames to pass on (see the module
+            docstring). The recording then holds what was passed on.
     """
 
     kind = "tap"
@@ -256,11 +467,13 @@ class Tap(Service):
                  listen_port: int = 0, delay: float | Mapping[str, float] | None = None,
                  stall_after: Mapping[str, int] | None = None, max_record: int = MAX_RECORD,
                  max_buffer: int = MAX_BUFFER, connect_timeout: float = CONNECT_TIMEOUT,
-                 start_timeout: float = START_TIMEOUT) -> None:
+                 start_timeout: float = START_TIMEOUT,
+                 intercept: FrameHook | None = None) -> None:
         super().__init__(listen_host, listen_port, start_timeout=start_timeout)
         self.target_host, self.target_port = target_host, target_port
         self.max_record, self.max_buffer = max_record, max_buffer
         self.connect_timeout = connect_timeout
+        self._intercept = intercept
         delays = dict.fromkeys(DIRECTIONS, delay) if isinstance(delay, (int, float)) else \
             dict(delay or {})
         self._faults: dict[Direction, Faults] = {d: Faults() for d in DIRECTIONS}
@@ -364,7 +577,6 @@ class Tap(Service):
     def _record(self, link: _Link, direction: Direction, data: bytes, t: float
                 ) -> Chunk | None:
         info = link.info
-        info.received[direction] += len(data)
         keep = data[: max(self.max_record - info.recorded, 0)]
         chunk = Chunk(t, info.id, direction, bytes(keep)) if keep else None
         with self._cond:
@@ -400,6 +612,22 @@ class Tap(Service):
             return fn()
 
         return runner.call(call(), timeout)
+
+    def set_intercept(self, hook: FrameHook | None) -> None:
+        """Set (or remove, ``None``) the frame hook for connections opened from now on.
+
+        A connection keeps the hook it started with: frames are found from the first
+        byte of the stream on, so a hook cannot join in the middle.
+        """
+        def apply() -> None:
+            self._intercept = hook
+
+        self._in_loop(apply)
+
+    @property
+    def intercept(self) -> FrameHook | None:
+        """The frame hook new connections get (``None``: none)."""
+        return self._intercept
 
     def faults(self, direction: str) -> Faults:
         """The faults now applied to ``direction``."""
@@ -507,8 +735,9 @@ class Tap(Service):
 
         Args:
             what: a TCP event kind ("open", "eof", "reset", "cut", "dropped", "fault",
-                "closed"...: the :class:`TapEvent`), something dissected ("http", "tls",
-                "text", "binary", "continuation", "close" (a close *frame*), "ping", "pong":
+                "intercept", "closed"...: the :class:`TapEvent`), something dissected
+                ("http", "tls", "text", "binary", "continuation", "close" (a close *frame*),
+                "ping", "pong":
                 the :class:`~wslab.codec.TranscriptEntry`), or a function of the tap
                 (its first truthy result).
             timeout: seconds.

@@ -23,7 +23,18 @@ finish raises :class:`ScenarioError`, which carries what was recorded up to then
   :func:`predict_keepalive`, :func:`measure_keepalive`, :func:`compare_keepalive`,
   :func:`keepalive_experiment` (predict, run, measure), :func:`time_to_close`;
 - a client against a server that breaks the rules on purpose: :func:`client_reaction`
-  (a :class:`~wslab.live.ScratchServer` with one misbehaviour on) and its :class:`Reaction`.
+  (a :class:`~wslab.live.ScratchServer` with one misbehaviour on) and its :class:`Reaction`;
+- timing experiments, one call each, raw samples and a :class:`Summary` (count, min, p50,
+  p90, p99, max in ms) out, a progress bar on long runs, the samples so far on interrupt:
+  :func:`ping_rtts` (:class:`PingRtts`), :func:`size_sweep` (:class:`SizeSweep`; sizes
+  :data:`DEFAULT_SIZES`, :data:`FULL_SIZES`), :func:`head_of_line` (:class:`HeadOfLine`),
+  :func:`backpressure` (:class:`Backpressure`), :func:`keepalive_sweep` (:class:`KeepaliveSweep`),
+  :func:`compression` (:class:`Compression`); what the tap itself costs:
+  :func:`measure_tap_overhead` (:class:`TapOverhead`); the shared pieces :class:`Progress`,
+  :class:`Measurement`, :func:`summarize`; and server push four ways (WebSocket, HTTP short
+  and long polling, Server-Sent Events), latency and bytes on the wire of each:
+  :func:`push_race` (:class:`PushRaceResult`, one :class:`TransportRun` per transport, its
+  :class:`WirePiece` exchange), :func:`split_http` (:class:`HttpTraffic`).
 
 How to add a scenario: write a function in one of the scenario modules (``_close``,
 ``_keepalive``, ``_handshake``, or a new one that this file imports) and declare it with
@@ -45,8 +56,24 @@ lists them with their defaults).
 The modules behind this face are private; import from here.
 """
 
-from . import _close, _handshake, _keepalive  # noqa: F401  (importing registers the scenarios)
+from . import _close, _handshake, _intercepts, _keepalive  # noqa: F401  (registers scenarios)
+from ._calibration import TapOverhead, measure_tap_overhead
+from ._compression import Compression, compression
+from ._flow import Backpressure, KeepaliveSweep, backpressure, keepalive_sweep
 from ._lab import Lab, LabFactory
+from ._latency import (
+    DEFAULT_SIZES,
+    FULL_SIZES,
+    HeadOfLine,
+    PingRtts,
+    SizeSweep,
+    head_of_line,
+    ping_rtts,
+    size_sweep,
+)
+from ._measurement import Measurement
+from ._progress import Progress
+from ._push import HttpTraffic, PushRaceResult, TransportRun, WirePiece, push_race, split_http
 from ._reactions import Reaction, client_reaction
 from ._registry import SCENARIOS, Scenario, describe, names, run, scenario
 from ._result import (
@@ -58,6 +85,7 @@ from ._result import (
     format_close,
     summary_table,
 )
+from ._stats import Summary, summarize
 from ._timing import (
     CloseTiming,
     Comparison,
@@ -76,35 +104,61 @@ from ._timing import (
 )
 
 __all__ = [
+    "DEFAULT_SIZES",
+    "FULL_SIZES",
     "SCENARIOS",
     "SUMMARY_COLUMNS",
+    "Backpressure",
     "CloseTiming",
     "Closing",
     "Comparison",
+    "Compression",
+    "HeadOfLine",
+    "HttpTraffic",
     "KeepaliveExperiment",
     "KeepaliveMeasurement",
     "KeepalivePrediction",
+    "KeepaliveSweep",
     "Lab",
     "LabFactory",
+    "Measurement",
+    "PingRtts",
+    "Progress",
+    "PushRaceResult",
     "Reaction",
     "RttSamples",
     "Scenario",
     "ScenarioError",
     "ScenarioResult",
+    "SizeSweep",
+    "Summary",
     "SummaryTable",
+    "TapOverhead",
     "TimelineEvent",
+    "TransportRun",
+    "WirePiece",
+    "backpressure",
     "client_reaction",
     "compare_keepalive",
+    "compression",
     "describe",
     "format_close",
     "format_timeline",
+    "head_of_line",
     "keepalive_experiment",
+    "keepalive_sweep",
     "keepalive_timeline",
     "measure_keepalive",
+    "measure_tap_overhead",
     "names",
+    "ping_rtts",
     "predict_keepalive",
+    "push_race",
     "run",
     "scenario",
+    "size_sweep",
+    "split_http",
+    "summarize",
     "summary_table",
     "time_to_close",
 ]

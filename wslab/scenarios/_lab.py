@@ -22,7 +22,16 @@ from typing import Any
 from websockets.sync.client import ClientConnection
 
 from ..codec import CloseCode, Transcript, TranscriptEntry
-from ..live import Event, EventLog, LabServer, RawClient, Tap, connect, event_from_record
+from ..live import (
+    Event,
+    EventLog,
+    FrameHook,
+    LabServer,
+    RawClient,
+    Tap,
+    connect,
+    event_from_record,
+)
 from ._result import Closing, ScenarioError, ScenarioResult
 from ._result import format_close as _fmt
 
@@ -92,17 +101,20 @@ class Lab:
         name: the scenario's name, given to the result (the registry's runner passes it).
         timeout: seconds any single wait may last.
         delay: the tap's delay per direction (``{"s2c": 0.3}``), see :class:`Tap`.
+        intercept: the tap's frame hook (drop, inject or rewrite frames in flight).
         server: keyword arguments for :class:`LabServer` (``ping_interval``...).
     """
 
     def __init__(self, name: str, *, timeout: float = 5.0,
-                 delay: dict[str, float] | None = None, **server: Any) -> None:
+                 delay: dict[str, float] | None = None, intercept: FrameHook | None = None,
+                 **server: Any) -> None:
         self.name = name
         self.timeout = timeout
         server.setdefault("close_timeout", min(CLOSE_TIMEOUT, timeout))
         server.setdefault("open_timeout", timeout)
         self.server = LabServer(start_timeout=timeout, **server)
         self._delay = delay
+        self._intercept = intercept
         self.tap: Tap | None = None
         self.started = time.monotonic()
         self._closers: list[Callable[[], Any]] = []
@@ -112,7 +124,8 @@ class Lab:
         try:
             self.server.start()
             self.tap = Tap(LOOPBACK, self.server.port, delay=self._delay,
-                           connect_timeout=self.timeout).start(self.timeout)
+                           connect_timeout=self.timeout,
+                           intercept=self._intercept).start(self.timeout)
         except BaseException:
             self.close()
             raise

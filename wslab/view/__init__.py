@@ -7,7 +7,9 @@ so ``print(frame)`` shows its dissection and a notebook shows frames, dissection
 handshakes, close codes and transcripts as annotated HTML. ``import wslab`` does that
 import, so the renderings are always in place.
 
-The renderings can also be called directly, e.g. ``dissection_html(d, compact=True)``;
+Measurements (rows of numbers: the timing experiments) show with
+:func:`measurement_html` and :func:`measurement_text`. The renderings can also be called
+directly, e.g. ``dissection_html(d, compact=True)``;
 :mod:`wslab.view.theme` holds the palette, the fonts, and the card and table styles that
 everything wslab draws (figures included) takes its colours from.
 """
@@ -45,13 +47,15 @@ from ._handshake import (
     explanation_text,
     message_html,
 )
+from ._measurement import measurement_html, measurement_text
 from ._transcript import clip, entry_group, entry_label, sequence_diagram, transcript_html
 
 __all__ = [
     "accept_steps_html", "accept_steps_text", "clip", "close_code_html", "dissection_html",
     "dissection_text", "entry_group", "entry_label", "explanation_html", "explanation_text",
     "frame_dissection_html", "frame_dissection_text", "frame_html", "frame_text",
-    "hexdump_html", "hexdump_text", "message_html", "registry_html", "registry_text",
+    "hexdump_html", "hexdump_text", "measurement_html", "measurement_text", "message_html",
+    "registry_html", "registry_text",
     "sequence_diagram", "theme", "transcript_html",
 ]
 
