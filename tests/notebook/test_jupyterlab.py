@@ -230,13 +230,15 @@ EXPLORERS = [
     "from wslab.notebook import ScenarioRunner, TimingExplorer\n"
     "explorer = TimingExplorer()\nexplorer.count.value = 30\nexplorer",
     'ScenarioRunner("intercept-unmask")',
+    "from wslab.notebook import KeepaliveExplorer\n"
+    "KeepaliveExplorer(ping_interval=0.2, ping_timeout=0.2, delay=0.3)",
 ]
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_explorers_run_in_jupyterlab(tmp_path: Path) -> None:
-    """Click the run buttons of a TimingExplorer and a ScenarioRunner in a real browser."""
+    """Click the run buttons of a TimingExplorer, a ScenarioRunner and a KeepaliveExplorer."""
     requires("chromium", "run JupyterLab in a real browser (apt-get install chromium)")
     requires("playwright", "drive Chromium from Python (pip install playwright)")
     import nbformat
@@ -279,6 +281,13 @@ def test_explorers_run_in_jupyterlab(tmp_path: Path) -> None:
             expect(runner.locator("[data-role=closes]")).to_contain_text(
                 "client reports 1002", timeout=STEP)
             expect(runner.locator("img.wslab-figure")).to_have_attribute(
+                "src", re.compile(r"^(blob|data):"), timeout=STEP)
+
+            keepalive = panel.locator(".jp-OutputArea-output .wslab-keepalive-explorer")
+            expect(keepalive.locator(".wslab-prediction")).to_contain_text("1011", timeout=STEP)
+            keepalive.locator(".wslab-run").click(timeout=STEP)
+            expect(keepalive.locator("[data-role=comparison]")).to_be_visible(timeout=STEP)
+            expect(keepalive.locator("img.wslab-figure")).to_have_attribute(
                 "src", re.compile(r"^(blob|data):"), timeout=STEP)
             explorer.screenshot(path=str(SCREENSHOTS / "wslab-jupyterlab-explorer.png"))
             assert "Traceback" not in panel.inner_text()
