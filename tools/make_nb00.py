@@ -19,23 +19,27 @@ bit means and which RFC section says so, send it to a real server on your own ma
 wrong, at which byte, and which rule it breaks."""),
 md("""## The notebooks
 
-| | Notebook | What you take apart |
-|---|---|---|
-| 00 | **Start here** (this one) | how the lab works, a first frame |
-| 01 | [The opening handshake](01-handshake.ipynb) | the HTTP Upgrade and `Sec-WebSocket-Accept` (RFC 6455 §4, §1.3) |
-| 02 | [Frame anatomy](02-frame-anatomy.ipynb) | FIN, RSV, opcode, MASK, payload length, masking key (RFC 6455 §5.2) |
-| 03 | [Ping, pong and keepalive](03-ping-pong-keepalive.ipynb) | round trips, keepalive, predict then measure when 1011 fires (§5.5.2, §5.5.3) |
-| 04 | [Close codes and 1011](04-close-codes-and-1011.ipynb) | close codes 1000–1002, 1006–1009 and 1011–1013 live, 1011 four ways; handshake failures are HTTP (§7.4) |
-| 05 | [The wire tap](05-wire-tap.ipynb) | a real conversation byte by byte; inject delay, stall and cut (§4, §5, §7) |
-| 06 | [Build a server](06-build-a-server.ipynb) | a server from scratch on the codec; Autobahn Testsuite cases, live |
-| 07 | [Frame workbench](07-frame-workbench.ipynb) | switches for every bit: build any frame and watch it dissected |
-| 08 | [The timing lab](08-timing-lab.ipynb) | predict, then measure: round trips, message sizes, head-of-line blocking, backpressure, keepalive, compression (§5.4, §5.5) |
-| 10 | [Security](10-security.ipynb) | why clients mask, cross-site WebSocket hijacking and the Origin check, 401 vs 1008, tokens in logs, a deflate bomb and `max_size`, `wss://` (§10) |
-| 11 | [permessage-deflate](11-permessage-deflate.ipynb) | compression negotiated and done byte by byte, window memory, side channels (RFC 7692) |
-| 12 | [Closing and intermediaries](12-closing-and-intermediaries.ipynb) | why a closing handshake, who closes TCP first, proxies, idle timeouts, reconnecting with backoff, the browser's view (§1.4, §7) |
+| | Notebook | Time | What you take apart |
+|---|---|---:|---|
+| 00 | **Start here** (this one) | 10 min | how the lab works, a first frame |
+| 01 | [The opening handshake](01-handshake.ipynb) | 20 min | the HTTP Upgrade and `Sec-WebSocket-Accept` (RFC 6455 §4, §1.3) |
+| 02 | [Frame anatomy](02-frame-anatomy.ipynb) | 25 min | FIN, RSV, opcode, MASK, payload length, masking key (RFC 6455 §5.2) |
+| 03 | [Ping, pong and keepalive](03-ping-pong-keepalive.ipynb) | 25 min | round trips, keepalive, predict then measure when 1011 fires (§5.5.2, §5.5.3) |
+| 04 | [Close codes and 1011](04-close-codes-and-1011.ipynb) | 30 min | close codes 1000–1002, 1006–1009 and 1011–1013 live, 1011 four ways; handshake failures are HTTP (§7.4) |
+| 05 | [The wire tap](05-wire-tap.ipynb) | 25 min | a real conversation byte by byte; inject delay, stall and cut (§4, §5, §7) |
+| 06 | [Build a server](06-build-a-server.ipynb) | 30 min | a server from scratch on the codec; Autobahn Testsuite cases, live |
+| 07 | [Frame workbench](07-frame-workbench.ipynb) | 15 min | switches for every bit: build any frame and watch it dissected |
+| 08 | [The timing lab](08-timing-lab.ipynb) | 30 min | predict, then measure: round trips, message sizes, head-of-line blocking, backpressure, keepalive, compression (§5.4, §5.5) |
+| 09 | [WebSocket vs HTTP](09-websocket-vs-http.ipynb) | 25 min | server push by polling, long polling, SSE and WebSocket, measured: latency, bytes per event (§1.1, §5.2) |
+| 10 | [Security](10-security.ipynb) | 30 min | why clients mask, cross-site WebSocket hijacking and the Origin check, 401 vs 1008, tokens in logs, a deflate bomb and `max_size`, `wss://` (§10) |
+| 11 | [permessage-deflate](11-permessage-deflate.ipynb) | 20 min | compression negotiated and done byte by byte, window memory, side channels (RFC 7692) |
+| 12 | [Closing and intermediaries](12-closing-and-intermediaries.ipynb) | 25 min | why a closing handshake, who closes TCP first, proxies, idle timeouts, reconnecting with backoff, the browser's view (§1.4, §7) |
 
-Go through 01–05 in order: each one builds on the one before. 06, 07 and 08 are for when
-you want to go further."""),
+Go through 01–05 in order: each one builds on the ones before (03 and 04 use a recording
+proxy, the *tap*, that 05 then takes apart). 06 and 07 go deeper into frames and servers,
+08 and 09 measure, and 10–12 cover security, compression, and closing through proxies. The
+times are for reading and running; the exercises at the end of each notebook take longer.
+Notebooks 00, 01, 02, 07 and 11 open no network connection at all."""),
 md("""## How to run a cell
 
 - Click a grey code cell and press **Shift+Enter**: it runs and the next cell is selected.

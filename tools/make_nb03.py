@@ -31,7 +31,9 @@ In this notebook you will:
 
 Each experiment is one call: it starts its own server behind its own tap (notebook 05) on
 127.0.0.1, runs, tears everything down and hands back what both sides and the wire saw. Every
-wait has a timeout."""),
+wait has a timeout.
+
+**Before you start:** [01 · The opening handshake](01-handshake.ipynb) and [02 · Frame anatomy](02-frame-anatomy.ipynb). The experiments here run a real server behind a *tap*: a small proxy on 127.0.0.1 that records every byte both ways, with times, and can delay, stall or cut the traffic. [05 · The wire tap](05-wire-tap.ipynb) takes it apart; here you only read what it recorded. About 25 minutes."""),
     ("code", "01", """import threading
 
 from wslab import Frame, Opcode, dissect, scenarios
@@ -269,12 +271,17 @@ Each scenario stopped its own server and tap. No wslab thread is left running:""
 - A blocked event loop reads pongs late even on a perfect network: 1011 although the client
   answered in time, and the server logs the pong just before it gives up.
 
+## Check yourself
+
+1. Who may send a ping, and what must the other side answer with (§5.5.2)?
+2. A pong arrives that answers no ping. What does the receiver do (§5.5.3)?
+3. `ping_interval=0.2`, `ping_timeout=0.3`, and every round trip takes 0.5 s: when does the server close, and with which code?
+4. A handler calls `time.sleep(1)` with `ping_timeout=0.5`. Why can the server close with 1011 although the client answered its ping?
+5. Why does a ping wait behind a 16 MiB message sent with one `send()`?
+
 ## Next
 
-A keepalive timeout is not the only way a connection ends in 1011: open
-[04 · Close codes and 1011](04-close-codes-and-1011.ipynb) to see them side by side, and every
-other close code. Back to [02 · Frame anatomy](02-frame-anatomy.ipynb) or the
-[overview](00-start-here.ipynb)."""),
+[04 · Close codes and 1011](04-close-codes-and-1011.ipynb): 1011 four ways, and a tour of the other close codes. Or go back to the [overview](00-start-here.ipynb)."""),
 ]
 
 

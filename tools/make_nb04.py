@@ -39,7 +39,9 @@ In this notebook you will:
 4. see why a failed *handshake* is an HTTP status, never a close code.
 
 Each experiment is one call: it starts its own server behind its own tap (notebook 05) on
-127.0.0.1, runs, and tears everything down. Every wait has a timeout."""),
+127.0.0.1, runs, and tears everything down. Every wait has a timeout.
+
+**Before you start:** [03 · Ping, pong and keepalive](03-ping-pong-keepalive.ipynb). The experiments here run a real server behind a *tap*: a small proxy on 127.0.0.1 that records every byte both ways, with times, and can delay, stall or cut the traffic. [05 · The wire tap](05-wire-tap.ipynb) takes it apart; here you only read what it recorded. About 30 minutes."""),
     ("code", "01", """import threading
 
 from websockets.exceptions import InvalidStatus
@@ -250,11 +252,17 @@ wslab thread is left running:"""),
 - A side that *fails* the connection ignores the echo and reports 1006 ({s("7.1.7")}).
 - A refused handshake is an HTTP status (400, 403, 426, 500...), never a close code.
 
+## Check yourself
+
+1. In 2b and 2c, the side that sent 1011 reports 1006. Why?
+2. Can a server refuse a handshake with close code 1011? What does it send instead?
+3. Which codes must never be put in a close frame, and what do they mean when a side reports them?
+4. Your application wants its own code for "room full". Which range do you pick it from?
+5. A client sends a text message that is not valid UTF-8. Which code does the server close with?
+
 ## Next
 
-Open [05 · The wire tap](05-wire-tap.ipynb) to watch and disturb a conversation byte by byte
-yourself. Back to [03 · Ping, pong and keepalive](03-ping-pong-keepalive.ipynb) or the
-[overview](00-start-here.ipynb)."""),
+[05 · The wire tap](05-wire-tap.ipynb): watch and disturb a conversation byte by byte yourself. Or go back to the [overview](00-start-here.ipynb)."""),
 ]
 
 

@@ -26,7 +26,9 @@ In this notebook you will:
 5. cut the connection and meet close code 1006,
 6. look at `wss://` through the same tap.
 
-Everything runs on 127.0.0.1; every wait in the code has a timeout."""),
+Everything runs on 127.0.0.1; every wait in the code has a timeout.
+
+**Before you start:** [01](01-handshake.ipynb) to [04](04-close-codes-and-1011.ipynb): the handshake, frames, keepalive and close codes you will now see on the wire. About 25 minutes."""),
     ("md", "01", """## What a tap is
 
 A tap is a small TCP proxy on your own machine. The client connects to the tap; the tap opens its
@@ -266,10 +268,16 @@ srv.stop()
   ([§7.1.5]({RFC}#section-7.1.5), [§7.4.1]({RFC}#section-7.4.1)).
 - Through `wss://`, a tap sees only TLS records.
 
+## Check yourself
+
+1. What can a tap read of a `wss://` connection, and what can it still measure?
+2. The tap delays the server's bytes by 100 ms. What happens to a ping's round trip, and to the order of the messages?
+3. A stall is released after 2 s. What arrives, and in which order?
+4. After a cut, which frames crossed and which code does each side report?
+
 ## Next
 
-Open [06 · Build a server from scratch](06-build-a-server.ipynb) to write the server side
-yourself, or go back to the [overview](00-start-here.ipynb)."""),
+[06 · Build a server](06-build-a-server.ipynb): write the server side yourself. Or go back to the [overview](00-start-here.ipynb)."""),
 ]
 
 

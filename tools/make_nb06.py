@@ -27,7 +27,9 @@ took apart in the earlier notebooks. A connection goes through four steps:
    ([§7]({RFC}#section-7)).
 
 We read each step's code, run the server, talk to it, test it with Autobahn, and finally make
-it break rules on purpose to see how a real client reacts."""),
+it break rules on purpose to see how a real client reacts.
+
+**Before you start:** [01](01-handshake.ipynb), [02](02-frame-anatomy.ipynb), [04](04-close-codes-and-1011.ipynb) and [05](05-wire-tap.ipynb); reading Python's `asyncio` helps. About 30 minutes."""),
     ("code", """import inspect
 
 from IPython.display import Code
@@ -215,7 +217,18 @@ srv"""),
   6.4.4 send one text frame in pieces whose UTF-8 turns invalid in the middle of the frame;
   the scratch server passes them strictly (OK, not NON-STRICT) by checking UTF-8 as the bytes
   arrive. Find where `wslab.codec.Decoder` does that, and why a server that waits for the
-  whole frame still follows the RFC ([§8.1]({RFC}#section-8.1)) but only non-strictly."""),
+  whole frame still follows the RFC ([§8.1]({RFC}#section-8.1)) but only non-strictly.
+
+## Check yourself
+
+1. Which checks must a server make on the request before it answers `101`?
+2. A client sends an unmasked frame. What must the server do, and with which code?
+3. A text frame's UTF-8 turns invalid halfway through. When can a strict server fail the connection, and with which code?
+4. After the closing handshake, which side should close TCP, and why?
+
+## Next
+
+[07 · Frame workbench](07-frame-workbench.ipynb): every bit a switch. Or go back to the [overview](00-start-here.ipynb)."""),
 ]
 
 

@@ -44,7 +44,9 @@ has a timeout. Where the library chooses something RFC 6455 leaves open, it says
 
 One warning about the instrument: the tap (notebook 05) is a Python proxy, and a round trip
 crosses it twice. Every experiment that times something through the tap measures the tap's own
-cost in the same run and prints it next to the result."""),
+cost in the same run and prints it next to the result.
+
+**Before you start:** [03 · Ping, pong and keepalive](03-ping-pong-keepalive.ipynb) and [05 · The wire tap](05-wire-tap.ipynb). About 30 minutes; bigger sweeps are a widget click away."""),
     *live_guard(),
     ("code", "01", """from wslab import scenarios
 from wslab.notebook import KeepaliveExplorer, TimingExplorer, plot"""),
@@ -145,7 +147,18 @@ squeezed"""),
   bytes; context takeover makes later messages smaller still.
 
 Back to the [overview](00-start-here.ipynb), or see 1011 produced four other ways in
-[04 · Close codes and 1011](04-close-codes-and-1011.ipynb)."""),
+[04 · Close codes and 1011](04-close-codes-and-1011.ipynb).
+
+## Check yourself
+
+1. Why is the tap's own cost printed next to every result measured through it?
+2. A 16 MiB message goes out as one frame. What happens to a ping sent meanwhile, and how does a sender avoid it?
+3. A reader stalls. What keeps the sender's memory bounded?
+4. Which payload gains nothing from permessage-deflate, and why?
+
+## Next
+
+[09 · WebSocket vs HTTP](09-websocket-vs-http.ipynb): the same events by polling, long polling, SSE and WebSocket. Or go back to the [overview](00-start-here.ipynb)."""),
 ]
 
 

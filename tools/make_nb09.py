@@ -41,7 +41,9 @@ events four ways, a real client takes them, and the tap counts every byte in bet
 3. **Server-Sent Events** (SSE, [HTML Living Standard §9.2]({SSE})): one HTTP response that never ends.
 4. **WebSocket**: one handshake, then one frame per event ([RFC 6455 §5.2]({RFC}#section-5.2)).
 
-Predict first, then measure. Everything runs on 127.0.0.1; every wait has a timeout."""),
+Predict first, then measure. Everything runs on 127.0.0.1; every wait has a timeout.
+
+**Before you start:** [01 · The opening handshake](01-handshake.ipynb) and [05 · The wire tap](05-wire-tap.ipynb). About 25 minutes."""),
     *GUARD,
     ("code", "01", """from wslab.live import PushServer, Tap
 from wslab.notebook import PushRace, hexdump, push_figure, show
@@ -141,7 +143,18 @@ round trip (long polling then answers several at once, and its bytes per event d
   heads once; then a few bytes per event. Only WebSocket lets the client send on the same
   connection, in frames of its own (masked, [§5.3]({RFC}#section-5.3)).
 - The 871-byte figure is one browser's headers in 2010; yours depend on your client and your
-  cookies. The tap shows exactly what they are."""),
+  cookies. The tap shows exactly what they are.
+
+## Check yourself
+
+1. Per event, what does long polling cost that SSE and WebSocket do not?
+2. Why are the HTTP headers measured here smaller than the often-quoted 871 bytes?
+3. Which of the four lets the client send to the server on the same connection?
+4. What does short polling trade off with its interval *P*?
+
+## Next
+
+[10 · Security](10-security.ipynb): masking, Origin, and what can go wrong. Or go back to the [overview](00-start-here.ipynb)."""),
 ]
 
 
