@@ -10,6 +10,7 @@
 #   make lint             ruff check
 #   make clean-notebooks  strip outputs and execution counts from notebooks/*.ipynb
 #   make assignments      write course/source from the exercises, nbgrader generate_assignment each
+#   make classroom-demo   JupyterHub on 127.0.0.1 for 5 students (STUDENTS=8 CLASSROOM_PORT=8001)
 #
 # Override the interpreter with `make PYTHON=python3.12 ...`.
 
@@ -29,7 +30,7 @@ RUN_STAMP := $(VENV)/.installed-run-stamp
 TEST_STAMP := $(VENV)/.installed-test-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test bench lint clean-notebooks conformance fuzz assignments
+.PHONY: help lab test bench lint clean-notebooks conformance fuzz assignments classroom-demo
 
 help:
 	@echo "make lab              install into $(VENV) and open JupyterLab (127.0.0.1)"
@@ -40,6 +41,7 @@ help:
 	@echo "make lint             ruff check"
 	@echo "make clean-notebooks  strip outputs from notebooks/*.ipynb"
 	@echo "make assignments      nbgrader course: course/source -> course/release (no solutions)"
+	@echo "make classroom-demo   JupyterHub on 127.0.0.1, STUDENTS=5 (demo: no isolation)"
 
 $(VENV)/pyvenv.cfg:
 	@echo "==> creating $(VENV) with $(PYTHON)"
@@ -78,10 +80,17 @@ fuzz: $(TEST_STAMP)
 	$(BIN)/python tools/fuzz.py $(FUZZ_ARGS)
 
 lint: $(TEST_STAMP)
-	$(BIN)/python -m ruff check wslab tests bench tools notebooks
+	$(BIN)/python -m ruff check wslab tests bench tools notebooks classroom
 
 clean-notebooks:
 	$(PYTHON) tools/clean_notebooks.py notebooks/*.ipynb
+
+# A demo class on JupyterHub (classroom/README.md); configurable-http-proxy from npm goes to
+# build/classroom/node_modules. Ctrl-C stops the hub, the proxy and every student's server.
+STUDENTS ?= 5
+CLASSROOM_PORT ?= 8000
+classroom-demo: $(TEST_STAMP)
+	$(BIN)/python tools/classroom.py demo --students $(STUDENTS) --port $(CLASSROOM_PORT)
 
 # The nbgrader course (course/README.md): source notebooks from the exercise catalogue, then
 # `nbgrader generate_assignment` for each into course/release/ (nbgrader runs `alembic`: PATH).

@@ -11,7 +11,7 @@ from conftest import requires
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "wslab"
-LINTED = ("wslab", "tests", "bench", "tools", "notebooks")  # same as `make lint`
+LINTED = ("wslab", "tests", "bench", "tools", "notebooks", "classroom")  # same as `make lint`
 
 def test_ruff_check_passes() -> None:
     requires("ruff", "lint the code")

@@ -1,0 +1,243 @@
+"""A classroom on JupyterHub: the configs say what the docs say, and a class really runs.
+
+The slow tests start JupyterHub on 127.0.0.1 with classroom/jupyterhub_config.py in demo
+mode (tools/classroom.py): one drives it through its REST API with a service token (every
+student's server, every notebook of notebooks/ in all servers at once over the kernel
+websocket, then everything stopped), the other runs `make classroom-demo`'s script, logs in
+with the password it printed and stops it as Ctrl-C does. They need node and npm
+(configurable-http-proxy is installed from npm into build/classroom) and jupyterhub.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import requires
+from traitlets.config.loader import PyFileConfigLoader
+
+ROOT = Path(__file__).resolve().parents[1]
+CLASSROOM = ROOT / "classroom"
+STUDENTS = 5  # the issue's N
+
+_spec = importlib.util.spec_from_file_location("classroom", ROOT / "tools" / "classroom.py")
+assert _spec and _spec.loader
+classroom = importlib.util.module_from_spec(_spec)
+sys.modules["classroom"] = classroom  # dataclasses look their module up by name
+_spec.loader.exec_module(classroom)
+
+
+def hub_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mode: str) -> Any:
+    """classroom/jupyterhub_config.py as JupyterHub loads it, in ``mode``."""
+    monkeypatch.setenv("WSLAB_CLASSROOM_MODE", mode)
+    for name, value in {"STATE": tmp_path / "state", "HOMES": tmp_path / "home",
+                        "STUDENTS": "student01,student02", "PASSWORD": "pw",
+                        "PROXY": "/bin/chp", "SERVICE_TOKEN": "t0ken"}.items():
+        monkeypatch.setenv(f"WSLAB_CLASSROOM_{name}", str(value))
+    return PyFileConfigLoader(CLASSROOM.name + "/jupyterhub_config.py",
+                              path=str(ROOT)).load_config()
+
+
+@pytest.mark.parametrize("mode", ["local", "demo"])
+def test_hub_listens_on_loopback_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                      mode: str) -> None:
+    config = hub_config(monkeypatch, tmp_path, mode)
+    assert config.JupyterHub.bind_url == "http://127.0.0.1:8000"
+    assert config.JupyterHub.hub_ip == "127.0.0.1"
+    assert config.Spawner.ip == "127.0.0.1"
+    assert config.Spawner.default_url.endswith("/00-start-here.ipynb")
+
+
+def test_a_real_class_has_real_accounts(monkeypatch: pytest.MonkeyPatch,
+                                        tmp_path: Path) -> None:
+    config = hub_config(monkeypatch, tmp_path, "local")
+    assert config.JupyterHub.authenticator_class == "pam"
+    assert config.JupyterHub.spawner_class in ("localprocess", "systemdspawner.SystemdSpawner")
+    assert "services" not in config.JupyterHub, "no service token outside the demo"
+
+
+def test_the_demo_is_dummy_and_simple(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = hub_config(monkeypatch, tmp_path, "demo")
+    assert config.JupyterHub.authenticator_class == "dummy"
+    assert config.JupyterHub.spawner_class == "simple"
+    assert config.Authenticator.allowed_users == {"student01", "student02"}
+    assert config.SimpleLocalProcessSpawner.home_dir_template == str(tmp_path / "home" /
+                                                                    "{username}")
+    [service] = config.JupyterHub.services
+    [role] = config.JupyterHub.load_roles
+    assert service["api_token"] == "t0ken" and role["services"] == [service["name"]]
+
+
+def test_the_demo_gives_each_student_the_course(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    config = hub_config(monkeypatch, tmp_path, "demo")
+    home = tmp_path / "home" / "student01"
+    spawner = type("Spawner", (), {"home_dir": str(home)})()
+    config.Spawner.pre_spawn_hook(spawner)
+    copied = sorted(path.name for path in (home / "notebooks").glob("*.ipynb"))
+    assert copied == classroom.course_notebooks() and copied
+    (home / "notebooks" / copied[0]).write_text("the student's own work")
+    config.Spawner.pre_spawn_hook(spawner)  # a second start keeps the student's copy
+    assert (home / "notebooks" / copied[0]).read_text() == "the student's own work"
+
+
+def test_unknown_mode_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="WSLAB_CLASSROOM_MODE"):
+        hub_config(monkeypatch, tmp_path, "open-to-the-world")
+
+
+def test_nbgrader_exchange_and_course(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WSLAB_COURSE_ROOT", raising=False)
+    monkeypatch.delenv("WSLAB_NBGRADER_EXCHANGE", raising=False)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(CLASSROOM)).load_config()
+    assert config.CourseDirectory.course_id == "wslab"
+    assert config.CourseDirectory.root == str(ROOT / "course")
+    assert config.Exchange.root == "/srv/nbgrader/exchange"
+
+
+def test_z2jh_values_use_the_repo2docker_image() -> None:
+    yaml = pytest.importorskip("yaml")
+    text = (CLASSROOM / "z2jh-values.yaml").read_text(encoding="utf-8")
+    values = yaml.safe_load(text)
+    image = values["singleuser"]["image"]
+    command = re.search(r"jupyter-repo2docker .*?--image-name (\S+)", text, re.S)
+    assert command, "the values file should say how repo2docker builds the image"
+    assert command[1] == f"{image['name']}:{image['tag']}"
+    assert values["singleuser"]["defaultUrl"].endswith("notebooks/00-start-here.ipynb")
+    mount = values["singleuser"]["storage"]["homeMountPath"]
+    assert mount != "/home/jovyan", "a volume on /home/jovyan would hide the repository"
+
+
+def test_the_readme_says_what_the_demo_does_not_give() -> None:
+    readme = " ".join((CLASSROOM / "README.md").read_text(encoding="utf-8").split())
+    assert "not isolated" in readme
+    for name in ("LocalProcessSpawner", "SystemdSpawner", "Kubernetes",
+                 "The Littlest JupyterHub", "make classroom-demo"):
+        assert name in readme, name
+
+
+def test_kernel_messages_with_buffers_are_read() -> None:
+    message = b'{"header": {"msg_type": "comm_msg"}}'
+    framed = (2).to_bytes(4, "big") + (12).to_bytes(4, "big") + (12 + len(message)).to_bytes(
+        4, "big") + message + b"\x00\xffbuffer"
+    assert classroom.decode(framed) == {"header": {"msg_type": "comm_msg"}}
+    assert classroom.decode('{"a": 1}') == {"a": 1}
+    with pytest.raises(ValueError, match="offsets"):
+        classroom.decode((1).to_bytes(4, "big") + (99).to_bytes(4, "big"))
+
+
+def need_the_hub() -> None:
+    requires("node", "configurable-http-proxy, JupyterHub's proxy, is a Node.js program")
+    requires("npm", "install configurable-http-proxy into build/classroom")
+    requires("jupyterhub", "run the hub (requirements-test.txt)")
+    classroom.proxy_command()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_class_runs_every_notebook_at_once() -> None:
+    need_the_hub()
+    threads = {thread.name for thread in threading.enumerate()}
+    notebooks = classroom.course_notebooks()  # every one there is, found, not listed here
+    assert len(notebooks) >= 8, notebooks
+    report = classroom.run_class(STUDENTS, notebooks)
+    print(report.summary())  # the figures, with -s
+    assert not report.error, report.error
+    assert report.notebooks == notebooks
+    assert report.students == classroom.student_names(STUDENTS)
+    for student in report.students:
+        assert set(notebooks) <= set(report.listed[student]), f"{student}'s server lacks some"
+    # One server per student, each on its own loopback port behind the proxy.
+    targets = report.targets
+    assert sorted(targets) == report.students, targets
+    assert all(t.startswith("http://127.0.0.1:") for t in targets.values()), targets
+    assert len(set(targets.values())) == STUDENTS, targets
+
+    # Every code cell of every notebook ran, in every server, without an error.
+    assert len(report.runs) == STUDENTS * len(notebooks)
+    assert not report.cell_errors, "\n".join(report.cell_errors)
+    for run in report.runs:
+        assert run.cells > 0 and run.finished >= run.started, run
+    # The notebooks' servers (port 0) came up in the kernels, and none clashed.
+    assert report.lab_servers, "no kernel started a server: the watch saw nothing to check"
+    assert not report.clashes, report.clashes
+    assert not report.non_loopback, report.non_loopback
+
+    # Everything stopped: servers (as the hub sees it), processes, ports, threads.
+    assert not report.servers_left, report.servers_left
+    assert not report.killed, f"the hub left processes behind: {report.killed}"
+    assert not report.alive, report.alive
+    assert not report.ports_open, report.ports_open
+    assert {thread.name for thread in threading.enumerate()} <= threads
+    assert report.ok
+
+
+def read_until(process: subprocess.Popen[bytes], pattern: str, timeout: float) -> str:
+    """The process's output up to a match of ``pattern`` (read unbuffered from its pipe).
+
+    Raises:
+        AssertionError: the process ended, or ``timeout`` seconds passed, first.
+    """
+    assert process.stdout is not None
+    fd, seen = process.stdout.fileno(), b""
+    deadline = time.monotonic() + timeout
+    while not re.search(pattern, seen.decode(errors="replace")):
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {pattern!r} within {timeout:.0f} s:\n{seen.decode()}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 65536)
+            assert chunk, f"the demo ended ({process.poll()}) before {pattern!r}:\n{seen}"
+            seen += chunk
+    return seen.decode()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_make_classroom_demo_prints_logins_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    need_the_hub()
+    import httpx
+    import psutil
+
+    port = classroom.free_port()
+    command = [sys.executable, str(ROOT / "tools" / "classroom.py"), "demo", "--students", "3",
+               "--port", str(port), "--folder", str(tmp_path)]
+    demo = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            bufsize=0, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        shown = read_until(demo, r"Ctrl-C stops everything", classroom.HUB_START_TIMEOUT + 30)
+        started = psutil.Process(demo.pid).children(recursive=True)
+        assert f"http://127.0.0.1:{port}/" in shown
+        logins = dict(re.findall(r"^\s+(student\d+)\s+password: (\S+)$", shown, re.M))
+        assert sorted(logins) == ["student01", "student02", "student03"], shown
+
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as browser:
+            form = browser.get("/hub/login")
+            xsrf = browser.cookies.get("_xsrf") or re.search(
+                r'name="_xsrf" value="([^"]+)"', form.text)[1]
+            wrong = browser.post("/hub/login", data={
+                "username": "student02", "password": "not-it", "_xsrf": xsrf})
+            assert wrong.status_code == 403
+            right = browser.post("/hub/login", data={
+                "username": "student02", "password": logins["student02"], "_xsrf": xsrf})
+            assert right.status_code == 302, right.text[:300]
+            assert "jupyterhub-hub-login" in browser.cookies, dict(browser.cookies)
+    finally:
+        demo.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        rest = demo.communicate(timeout=classroom.STOP_TIMEOUT + 30)[0].decode()
+    assert demo.returncode == 0, rest
+    assert "==> stopped" in rest and "killed" not in rest, rest
+    gone, alive = psutil.wait_procs(started, timeout=5)
+    assert not alive, alive
+    assert len(gone) >= 2, "the demo should have run the hub and its proxy"
+    assert not classroom.port_accepts(port)
