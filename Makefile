@@ -11,6 +11,7 @@
 #   make clean-notebooks  strip outputs and execution counts from notebooks/*.ipynb
 #   make assignments      write course/source from the exercises, nbgrader generate_assignment each
 #   make classroom-demo   JupyterHub on 127.0.0.1 for 5 students (STUDENTS=8 CLASSROOM_PORT=8001)
+#   make lite             the JupyterLite site (notebooks 00, 01, 02, 07, 11 in the browser) -> build/lite/
 #
 # Override the interpreter with `make PYTHON=python3.12 ...`.
 
@@ -30,7 +31,7 @@ RUN_STAMP := $(VENV)/.installed-run-stamp
 TEST_STAMP := $(VENV)/.installed-test-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test bench lint clean-notebooks conformance fuzz assignments classroom-demo
+.PHONY: help lab test bench lint clean-notebooks conformance fuzz assignments classroom-demo lite
 
 help:
 	@echo "make lab              install into $(VENV) and open JupyterLab (127.0.0.1)"
@@ -42,6 +43,7 @@ help:
 	@echo "make clean-notebooks  strip outputs from notebooks/*.ipynb"
 	@echo "make assignments      nbgrader course: course/source -> course/release (no solutions)"
 	@echo "make classroom-demo   JupyterHub on 127.0.0.1, STUDENTS=5 (demo: no isolation)"
+	@echo "make lite             JupyterLite site -> build/lite/ (needs Python >= 3.12 and npm)"
 
 $(VENV)/pyvenv.cfg:
 	@echo "==> creating $(VENV) with $(PYTHON)"
@@ -96,3 +98,9 @@ classroom-demo: $(TEST_STAMP)
 # `nbgrader generate_assignment` for each into course/release/ (nbgrader runs `alembic`: PATH).
 assignments: $(TEST_STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/make_assignments.py --generate
+
+# The JupyterLite site (README, "No install"): a static folder, build/lite/, to publish as is.
+# Its own venv on Python >= 3.12 (LITE_ARGS="--python /path/to/python3.12"), Pyodide from npm.
+LITE_ARGS ?=
+lite:
+	$(PYTHON) tools/build_lite.py $(LITE_ARGS)

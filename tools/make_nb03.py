@@ -34,6 +34,7 @@ Each experiment is one call: it starts its own server behind its own tap (notebo
 wait has a timeout.
 
 **Before you start:** [01 · The opening handshake](01-handshake.ipynb) and [02 · Frame anatomy](02-frame-anatomy.ipynb). The experiments here run a real server behind a *tap*: a small proxy on 127.0.0.1 that records every byte both ways, with times, and can delay, stall or cut the traffic. [05 · The wire tap](05-wire-tap.ipynb) takes it apart; here you only read what it recorded. About 25 minutes."""),
+    nbgen.live_guard_cell(),
     ("code", "01", """import threading
 
 from wslab import Frame, Opcode, dissect, scenarios

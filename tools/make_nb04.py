@@ -42,6 +42,7 @@ Each experiment is one call: it starts its own server behind its own tap (notebo
 127.0.0.1, runs, and tears everything down. Every wait has a timeout.
 
 **Before you start:** [03 · Ping, pong and keepalive](03-ping-pong-keepalive.ipynb). The experiments here run a real server behind a *tap*: a small proxy on 127.0.0.1 that records every byte both ways, with times, and can delay, stall or cut the traffic. [05 · The wire tap](05-wire-tap.ipynb) takes it apart; here you only read what it recorded. About 30 minutes."""),
+    nbgen.live_guard_cell(),
     ("code", "01", """import threading
 
 from websockets.exceptions import InvalidStatus

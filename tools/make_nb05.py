@@ -49,6 +49,7 @@ operating system; the tap sees the byte stream, the same bytes the two WebSocket
 
 Because every byte goes through it, the tap can also interfere: hold bytes back (delay), stop
 passing them on (stall), or drop both TCP connections at once (cut)."""),
+    nbgen.live_guard_cell(),
     ("code", "02", """import threading
 import time
 

@@ -25,9 +25,6 @@ def h(n: str) -> str:
     return f"[RFC 9110 §{n}]({HTTP}#section-{n})"
 
 
-# The JupyterLite guard (a live server needs real sockets), once tools/nbgen.py has it.
-GUARD = [("code", "guard", nbgen.live_guard_cell())] if hasattr(nbgen, "live_guard_cell") else []
-
 CELLS = [
     ("md", "00", f"""# 10 · Security: masking, Origin, authentication, limits, TLS
 
@@ -51,7 +48,7 @@ script is not ({s("10.1")}). Here you attack a server on your own machine, then 
 **Before you start:** notebooks 01 (the handshake), 02 (frames and masking), 04 (close codes)
 and 05 (the tap, `wss://`); 11 explains permessage-deflate in depth, but section 6 needs
 only its name. Every server here listens on 127.0.0.1 only. About 30 minutes."""),
-    *GUARD,
+    nbgen.live_guard_cell(),
     ("code", "01", """import json
 import ssl
 import threading

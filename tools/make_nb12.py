@@ -34,6 +34,7 @@ NAT boxes, which may know nothing about it?
 
 **Before you start:** notebooks 03 (keepalive), 04 (close codes) and 05 (the tap). About 25
 minutes."""),
+    nbgen.live_guard_cell(),
     ("code", "01", """import threading
 
 import websockets.client

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import nbformat
+from build_lite import NOTEBOOKS as LITE_NOTEBOOKS  # the notebooks JupyterLite runs
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -19,6 +20,28 @@ METADATA = {
                    "name": "python3"},
     "language_info": {"name": "python"},
 }
+
+
+# The first code cell of a live notebook (one that runs servers on 127.0.0.1): in JupyterLite
+# (Pyodide) a thread cannot start and a socket cannot listen, so it stops at once, saying so.
+_IN_LITE = ", ".join(n[:2] for n in LITE_NOTEBOOKS[:-1]) + f" and {LITE_NOTEBOOKS[-1][:2]}"
+LIVE_GUARD = f"""# Live servers need a real Python kernel: in the browser (JupyterLite) stop here.
+import sys
+
+if sys.platform == "emscripten":  # JupyterLite (Pyodide): no threads, no listening sockets
+    raise RuntimeError(
+        "This notebook runs real servers on 127.0.0.1, which cannot run in the browser "
+        "(JupyterLite). Open it in JupyterLab (make lab), on Binder or on a JupyterHub. "
+        "Notebooks {_IN_LITE} run here.")"""
+
+
+def live_guard_cell() -> tuple[str, str, str]:
+    """The first code cell of a live notebook: :data:`LIVE_GUARD`, with the id ``guard``.
+
+    In Jupyter it shows nothing; in JupyterLite it raises at once with a clear message, so
+    "Run All" stops there instead of failing deep inside a server.
+    """
+    return ("code", "guard", LIVE_GUARD)
 
 
 def notebook(cells: Iterable[Sequence[str] | nbformat.NotebookNode],

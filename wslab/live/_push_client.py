@@ -30,13 +30,16 @@ import threading
 import time
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-import aiohttp
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
 from ._push_server import LONG_POLL_HOLD, _path
 from ._service import STOP_TIMEOUT, THREAD_PREFIX, LoopThread
+
+if TYPE_CHECKING:
+    import aiohttp
 
 MAX_BODY = 1024 * 1024  # bytes of one answer, message or SSE event at most
 POLL_INTERVAL = 0.1  # default seconds between two short polls
@@ -197,6 +200,8 @@ class PushReceiver:
                     break
 
     async def _http(self) -> None:
+        import aiohttp  # here: wslab.live imports where aiohttp cannot (Pyodide)
+
         timeout = aiohttp.ClientTimeout(total=None, connect=self.timeout,
                                         sock_connect=self.timeout,
                                         sock_read=self.timeout + self.hold)

@@ -34,11 +34,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
-
-from aiohttp import WSMsgType, web
+from typing import TYPE_CHECKING, Literal
 
 from ._service import LOOPBACK, START_TIMEOUT, Service
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 Transport = Literal["websocket", "short-poll", "long-poll", "sse"]
 TRANSPORTS: tuple[Transport, ...] = ("websocket", "short-poll", "long-poll", "sse")
@@ -241,6 +242,8 @@ class PushServer(Service):
         return _batch(events)
 
     async def _sse(self, request: web.Request) -> web.StreamResponse:
+        from aiohttp import web  # here: wslab.live imports where aiohttp cannot (Pyodide)
+
         self._served["sse"] += 1
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                                "Cache-Control": "no-cache"})
@@ -265,6 +268,8 @@ class PushServer(Service):
         return response
 
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+        from aiohttp import web  # here: wslab.live imports where aiohttp cannot (Pyodide)
+
         self._served["websocket"] += 1
         ws = web.WebSocketResponse(compress=False, max_msg_size=MAX_INCOMING, autoping=True)
         await ws.prepare(request)
@@ -295,6 +300,8 @@ class PushServer(Service):
     # -- the service ------------------------------------------------------------------------
 
     async def _serve(self, sock: socket.socket) -> None:
+        from aiohttp import web  # here: wslab.live imports where aiohttp cannot (Pyodide)
+
         self._cond = asyncio.Condition()
         self._closing = False
         app = web.Application()
@@ -337,6 +344,8 @@ def _path(transport: str) -> str:
 
 
 def _after_param(request: web.Request) -> int:
+    from aiohttp import web
+
     raw = request.query.get("after", "-1")
     if len(raw) > 20 or not raw.lstrip("-").isdigit():
         raise web.HTTPBadRequest(text="after: an integer")
@@ -344,6 +353,8 @@ def _after_param(request: web.Request) -> int:
 
 
 def _batch(events: list[PushEvent]) -> web.Response:
+    from aiohttp import web
+
     return web.Response(text="[" + ",".join(e.text for e in events) + "]",
                         content_type="application/json")
 
@@ -357,6 +368,8 @@ def _client_gone(request: web.Request) -> Callable[[], bool]:
 
 async def _drain(ws: web.WebSocketResponse) -> None:
     """Read (and drop) what the client sends until it closes; aiohttp answers its close."""
+    from aiohttp import WSMsgType
+
     async for message in ws:
         if message.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
             break

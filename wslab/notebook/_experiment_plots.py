@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from ..scenarios import (
     Backpressure,
@@ -25,6 +22,9 @@ from ..scenarios import (
 )
 from ..view.theme import KIND_COLOURS, SERIES_COLOURS
 from ._plots import LabFigure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PERCENTILE_STYLES = {50: "-", 90: "--", 99: ":"}  # how p50/p90/p99 are marked
 
@@ -49,6 +49,8 @@ def distribution_figure(series: dict[str, Sequence[float]], *, title: str,
         title: the figure's title.
         fig: redraw into this figure.
     """
+    import numpy as np
+
     fig = _figure(fig, (10, 3.6))
     hist, cdf = fig.subplots(1, 2)
     shown = {k: np.asarray(v, dtype=float) * 1000 for k, v in series.items() if len(v)}
@@ -93,6 +95,8 @@ def sweep_figure(results: SizeSweep | Sequence[SizeSweep], *,
 
     The bars around each median span p10 to p90 of its samples.
     """
+    import numpy as np
+
     runs = [results] if isinstance(results, SizeSweep) else list(results)
     fig = _figure(fig, (10, 3.6))
     rtt_ax, mb_ax = fig.subplots(1, 2)
@@ -125,6 +129,8 @@ def sweep_figure(results: SizeSweep | Sequence[SizeSweep], *,
 
 def head_of_line_figure(result: HeadOfLine, *, fig: Figure | None = None) -> Figure:
     """Experiment 3: each ping's round trip by when it was sent, one frame vs fragments."""
+    import numpy as np
+
     fig = _figure(fig, (10, 3.6))
     ax = fig.subplots()
     for k, (mode, pings) in enumerate(result.pings.items()):
@@ -150,6 +156,8 @@ def head_of_line_figure(result: HeadOfLine, *, fig: Figure | None = None) -> Fig
 
 def backpressure_figure(result: Backpressure, *, fig: Figure | None = None) -> Figure:
     """Experiment 4: the buffers over time, and messages sent and read."""
+    import numpy as np
+
     fig = _figure(fig, (10, 4))
     buffers, counts = fig.subplots(1, 2)
     if result.samples:
@@ -182,6 +190,8 @@ def backpressure_figure(result: Backpressure, *, fig: Figure | None = None) -> F
 
 def keepalive_sweep_figure(result: KeepaliveSweep, *, fig: Figure | None = None) -> Figure:
     """Experiment 5: when the server sent 1011, predicted and measured, by injected delay."""
+    import numpy as np
+
     fig = _figure(fig, (8, 3.8))
     ax = fig.subplots()
     delays = [r.prediction.delay * 1000 for r in result.runs]
@@ -208,6 +218,8 @@ def keepalive_sweep_figure(result: KeepaliveSweep, *, fig: Figure | None = None)
 
 def compression_figure(result: Compression, *, fig: Figure | None = None) -> Figure:
     """Experiment 6: bytes on the wire over message bytes, and CPU per send, by setting."""
+    import numpy as np
+
     fig = _figure(fig, (10, 3.8))
     ratio_ax, cpu_ax = fig.subplots(1, 2)
     settings = list(dict.fromkeys(r.setting for r in result.rows))

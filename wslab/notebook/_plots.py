@@ -4,25 +4,28 @@ Figures are built with :class:`matplotlib.figure.Figure`, not ``pyplot``: nothin
 registered globally, any backend works (Agg included), and Jupyter shows a returned
 figure once. They are :class:`LabFigure` objects, which render themselves as PNG
 (``_repr_png_``), so a notebook shows them as images without ``%matplotlib inline``.
+
+NumPy and matplotlib are imported when a figure is drawn, not when this module is: the
+notebook layer (display, the codec widgets) then imports where neither exists, as in
+Pyodide (JupyterLite).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
-
-import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
 
 from ..codec import Transcript, TranscriptEntry
 from ..view import clip, entry_group
 from ..view.theme import KIND_COLOURS, SERIES_COLOURS
 
 if TYPE_CHECKING:
+    import numpy as np
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
     from ..scenarios import ScenarioResult
 
 _X = {"c2s": (0.0, 1.0), "s2c": (1.0, 0.0)}
@@ -32,18 +35,34 @@ GAP_SHARE = 0.6  # at most this share of the height goes to MIN_GAPs: the rest s
 MIN_BINS, MAX_BINS = 5, 40  # histogram bins of rtt_figure
 
 
-class LabFigure(Figure):
+class LabFigure:
     """A matplotlib Figure that Jupyter shows as a PNG image, whatever the backend.
 
     IPython shows a plain ``Figure`` as an image only once ``pyplot`` (or
     ``%matplotlib inline``) has set up its formatters; otherwise it prints
     ``<Figure size ...>``. This one has ``_repr_png_``, which IPython always uses.
+
+    ``LabFigure(...)`` takes :class:`matplotlib.figure.Figure`'s arguments and returns a
+    figure that is both a ``LabFigure`` and a ``Figure``: the class that is both is made
+    when the first figure is (so importing this module does not import matplotlib).
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        return super().__new__(_figure_class() if cls is LabFigure else cls)
 
     def _repr_png_(self) -> bytes:
         buffer = io.BytesIO()
-        self.savefig(buffer, format="png", bbox_inches="tight")
+        self.savefig(buffer, format="png", bbox_inches="tight")  # type: ignore[attr-defined]
         return buffer.getvalue()
+
+
+@functools.cache
+def _figure_class() -> type:
+    """``LabFigure`` with matplotlib's ``Figure``: made once, on the first figure."""
+    from matplotlib.figure import Figure
+
+    return type("LabFigure", (LabFigure, Figure),
+                {"__module__": __name__, "__qualname__": "LabFigure", "__doc__": LabFigure.__doc__})
 
 
 class _TimeScale:
@@ -88,6 +107,8 @@ class _TimeScale:
             return ys[0] - (rows[0] - t) * self.scale
         if t >= rows[-1]:
             return ys[-1] + (t - rows[-1]) * self.scale
+        import numpy as np
+
         return float(np.interp(t, rows, ys))
 
 
@@ -113,6 +134,8 @@ def sequence_figure(transcript: Transcript, *, ax: Axes | None = None,
     Returns:
         the figure.
     """
+    from matplotlib.lines import Line2D
+
     ids = transcript.connection_ids()
     cid = conn_id if conn_id is not None else (ids[0] if ids else None)
     entries = [e for e in transcript.entries if e.conn_id == cid]
@@ -219,6 +242,8 @@ def scenario_figure(result: ScenarioResult, *, spacing: Literal["even", "time"] 
 
 def _bins(ms: Sequence[float]) -> np.ndarray:
     """Histogram bin edges: numpy's "auto" choice, with MIN_BINS to MAX_BINS bins."""
+    import numpy as np
+
     edges = np.histogram_bin_edges(ms, bins="auto")
     if len(edges) - 1 < MIN_BINS or len(edges) - 1 > MAX_BINS:
         edges = np.histogram_bin_edges(ms, bins=min(max(len(edges) - 1, MIN_BINS), MAX_BINS))
@@ -246,6 +271,9 @@ def rtt_figure(samples: Samples, *, ax: Axes | None = None,
         ax: draw only the lines into these axes (a new figure with both plots otherwise).
         title: the figure's title.
     """
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
+
     series = _series(samples)
     every = [v for _, ms in series for v in ms]
     hist: Any = None

@@ -9,12 +9,14 @@ transport; the two directions differ by hatching as well as by shade.
 
 from __future__ import annotations
 
-import numpy as np
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from ..scenarios import PushRaceResult
 from ..view.theme import OKABE_ITO, SERIES_COLOURS
 from ._plots import LabFigure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FIGSIZE = (10.5, 3.8)  # inches
 
@@ -26,6 +28,8 @@ def push_figure(result: PushRaceResult, *, fig: Figure | None = None) -> Figure:
         result: what :func:`wslab.scenarios.push_race` returned.
         fig: redraw into this figure (cleared first): a widget keeps one figure.
     """
+    import numpy as np
+
     if fig is None:
         fig = LabFigure(figsize=FIGSIZE, layout="constrained")
     else:

@@ -12,8 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
-
 PERCENTILES = (50, 90, 99)  # the percentiles every summary reports
 SUMMARY_FIELDS = ("count", "min_ms", "p50_ms", "p90_ms", "p99_ms", "max_ms")
 
@@ -48,6 +46,8 @@ class Summary:
             raise ValueError(f"a duration is a finite number of seconds >= 0, not {bad[0]!r}")
         if not ms:
             return cls()
+        import numpy as np  # here, not at the top: the notebook layer imports without NumPy
+
         p50, p90, p99 = (float(p) for p in np.percentile(ms, PERCENTILES))
         return cls(len(ms), min(ms), p50, p90, p99, max(ms))
 
