@@ -113,3 +113,69 @@ def test_close_codes_are_claimed_exactly() -> None:
     assert "1011 three ways" not in text and "every close code on demand" not in text
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "1011 four ways" in readme
+
+
+# -- the course's shape: every notebook the same way in, the same way out ------------------
+
+COURSE = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+OBJECTIVES = re.compile(r"(In this notebook you will|\*\*You will\*\*)[^\n]*(\n[^\n]+)*\n\n1\. ")
+QUESTION = re.compile(r"^\d+\. ", re.MULTILINE)
+
+
+def markdown_cells(path: Path) -> list[str]:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+
+
+def section(text: str, heading: str) -> str | None:
+    """The text under ``## heading`` up to the next ``## `` heading, or ``None``."""
+    found = re.search(rf"^## {heading}\n(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL)
+    return None if found is None else found.group(1)
+
+
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name[:2])
+def test_every_notebook_starts_with_objectives_and_prerequisites(path: Path) -> None:
+    first = markdown_cells(path)[0]
+    assert first.startswith("# "), "the first cell is the title"
+    assert OBJECTIVES.search(first), "learning objectives, as a numbered list, in the first cell"
+    assert "**Before you start:**" in first, "prerequisites in the first cell"
+    assert re.search(r"About \d+\s+minutes", first), "the time it takes, in the first cell"
+
+
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name[:2])
+def test_every_notebook_ends_with_a_summary_questions_and_the_next_step(path: Path) -> None:
+    text = "\n\n".join(markdown_cells(path))
+    assert section(text, "What you saw") or section(text, "What you measured"), "a summary"
+    questions = section(text, "Check yourself")
+    assert questions is not None, "self-check questions"
+    assert 3 <= len(QUESTION.findall(questions)) <= 5
+    after = section(text, "Next")
+    assert after is not None, "a link to what comes next"
+    links = re.findall(r"\]\(([0-9][0-9]-[^)#]+\.ipynb)", after)
+    assert links and all((NOTEBOOKS / link).is_file() for link in links), links
+    assert text.index("## Check yourself\n") < text.index("## Next\n")
+
+
+def test_course_map_readme_and_teaching_guide_list_every_notebook() -> None:
+    start = "\n".join(markdown_cells(NOTEBOOKS / "00-start-here.ipynb"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    for path in COURSE:
+        number = path.name[:2]
+        if number != "00":
+            assert f"]({path.name})" in start, f"{path.name} in 00's course map"
+            assert re.search(rf"^\| {number} \|.*\| \d+ min \|", start, re.MULTILINE), number
+        assert f"](notebooks/{path.name})" in readme, f"{path.name} in the README's table"
+        assert re.search(rf"^\| {number} \|", guide, re.MULTILINE), f"{number} in the guide"
+
+
+@pytest.mark.parametrize("path", [p for p in COURSE if p.name[:2] != "00"],
+                         ids=lambda p: p.name[:2])
+def test_the_teaching_guide_answers_every_notebooks_questions(path: Path) -> None:
+    """docs/teaching.md: expected answers, one per self-check question, per notebook."""
+    guide = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    questions = section("\n\n".join(markdown_cells(path)), "Check yourself") or ""
+    found = re.search(rf"^\*\*{path.name[:2]} · [^*]+\*\*\n\n(.*?)(?=^\*\*\d\d · |^## |\Z)",
+                      guide, re.MULTILINE | re.DOTALL)
+    assert found, f"no expected answers for {path.name} in docs/teaching.md"
+    assert len(QUESTION.findall(found.group(1))) == len(QUESTION.findall(questions))

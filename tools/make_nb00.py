@@ -16,7 +16,17 @@ Welcome to **wslab**, a lab for learning the WebSocket protocol
 In these notebooks you write an opening handshake or a frame byte by byte, see what every
 bit means and which RFC section says so, send it to a real server on your own machine
 (127.0.0.1) and look at what comes back. Broken input is welcome: wslab tells you what is
-wrong, at which byte, and which rule it breaks."""),
+wrong, at which byte, and which rule it breaks.
+
+In this notebook you will:
+
+1. find your way around the course: what each notebook takes apart, and in which order,
+2. learn how to run a cell, and where the lab runs (your machine, Binder, a hub, the browser),
+3. build your first frame, the "Hello" of RFC 6455 §5.7, and read its seven bytes,
+4. see how wslab answers bytes that break a rule.
+
+**Before you start:** nothing but curiosity; knowing what bytes and hexadecimal are helps.
+About 10 minutes."""),
 md("""## The notebooks
 
 | | Notebook | Time | What you take apart |
@@ -34,12 +44,15 @@ md("""## The notebooks
 | 10 | [Security](10-security.ipynb) | 30 min | why clients mask, cross-site WebSocket hijacking and the Origin check, 401 vs 1008, tokens in logs, a deflate bomb and `max_size`, `wss://` (§10) |
 | 11 | [permessage-deflate](11-permessage-deflate.ipynb) | 20 min | compression negotiated and done byte by byte, window memory, side channels (RFC 7692) |
 | 12 | [Closing and intermediaries](12-closing-and-intermediaries.ipynb) | 25 min | why a closing handshake, who closes TCP first, proxies, idle timeouts, reconnecting with backoff, the browser's view (§1.4, §7) |
+| 13 | [Myths, checked](13-myths-checked.ipynb) | 25 min | six popular claims tested live: 1011 before the 101, who pings, WebSocket vs long polling, what a pong proves, XSS, CSRF and hijacking, 1006 on the wire |
 
 Go through 01–05 in order: each one builds on the ones before (03 and 04 use a recording
 proxy, the *tap*, that 05 then takes apart). 06 and 07 go deeper into frames and servers,
-08 and 09 measure, and 10–12 cover security, compression, and closing through proxies. The
+08 and 09 measure, 10–12 cover security, compression, and closing through proxies, and 13
+checks popular claims against everything before it. The
 times are for reading and running; the exercises at the end of each notebook take longer.
-Notebooks 00, 01, 02, 07 and 11 open no network connection at all."""),
+Notebooks 00, 01, 02, 07 and 11 open no network connection at all: they also run in the
+browser, with nothing installed (JupyterLite; see the README)."""),
 md("""## How to run a cell
 
 - Click a grey code cell and press **Shift+Enter**: it runs and the next cell is selected.
@@ -105,7 +118,21 @@ code("""try:
 except wslab.Incomplete as err:
     print(err)
     print("have", err.have, "bytes, need", err.need, "more")"""),
-md("""## Next
+md("""## What you saw
+
+- A WebSocket message travels in frames; the RFC's own example, `Hello` in one unmasked text
+  frame, is seven bytes: two of header, five of payload (RFC 6455 §5.2, §5.7).
+- A client masks its frames with a 4-byte key; the payload bytes are XORed with it (§5.3).
+- Broken bytes get a `FrameError` naming the rule, the byte offset and the RFC section; bytes
+  that stop too early get `Incomplete`, with how many more are needed.
+
+## Check yourself
+
+1. Which bit of the first byte says "this is the last frame of the message"?
+2. Why does the masked "Hello" have four more bytes than the unmasked one?
+3. A frame starts with `0x83`. What is wrong with it?
+
+## Next
 
 Open [01 — The opening handshake](01-handshake.ipynb): before any frame is sent, client
 and server agree to speak WebSocket over an ordinary HTTP request."""),

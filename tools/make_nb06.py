@@ -26,10 +26,15 @@ took apart in the earlier notebooks. A connection goes through four steps:
 4. **closing**: echo the close code, or *fail* the connection with the right code
    ([§7]({RFC}#section-7)).
 
-We read each step's code, run the server, talk to it, test it with Autobahn, and finally make
-it break rules on purpose to see how a real client reacts.
+In this notebook you will:
+
+1. read each step's code, and find the RFC rule behind each check,
+2. run the server on 127.0.0.1 and talk to it with a real client and with raw bytes,
+3. run Autobahn|Testsuite cases against it, live, and read their verdicts,
+4. make it break rules on purpose and see which close code a real client answers with.
 
 **Before you start:** [01](01-handshake.ipynb), [02](02-frame-anatomy.ipynb), [04](04-close-codes-and-1011.ipynb) and [05](05-wire-tap.ipynb); reading Python's `asyncio` helps. About 30 minutes."""),
+    nbgen.live_guard_cell(),
     ("code", """import inspect
 
 from IPython.display import Code
@@ -218,6 +223,19 @@ srv"""),
   the scratch server passes them strictly (OK, not NON-STRICT) by checking UTF-8 as the bytes
   arrive. Find where `wslab.codec.Decoder` does that, and why a server that waits for the
   whole frame still follows the RFC ([§8.1]({RFC}#section-8.1)) but only non-strictly.
+
+## What you saw
+
+- A conformant server is small when the protocol lives in a codec: the handshake is checked
+  and answered in one place ([§4.2]({RFC}#section-4.2)), every frame rule in the `Decoder`
+  ([§5]({RFC}#section-5)), and the server only decides what to answer.
+- Autobahn|Testsuite checks the rules strictly: a text message's UTF-8 is checked as its
+  bytes arrive, so an invalid one is failed with 1007 at once ([§8.1]({RFC}#section-8.1)).
+- A client that sees a broken frame *fails* the connection with 1002 or 1007 and stops
+  reading ([§7.1.7]({RFC}#section-7.1.7)); a valid private code (4000) is a normal closing
+  handshake, whatever a library calls it.
+- 1005 and 1006 are never sent ([§7.4.1]({RFC}#section-7.4.1)): a server that sends one gets
+  1002 back.
 
 ## Check yourself
 

@@ -12,7 +12,8 @@ RFC7692 = "https://www.rfc-editor.org/rfc/rfc7692"
 CELLS = [
     ("md", f"""# 07 · Frame workbench
 
-Build any frame with switches and watch every bit. This notebook has three widgets:
+Build any frame with switches and watch every bit. In this notebook you will use three
+widgets:
 
 1. **FrameBuilder**: one switch per header field of [§5.2]({RFC}#section-5.2); every click
    re-draws the bytes, the bit diagram, the field table and the rules broken.

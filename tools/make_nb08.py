@@ -20,22 +20,21 @@ def d(section: str) -> str:
     return f"[RFC 7692 §{section}]({RFC7692}#section-{section})"
 
 
-def live_guard() -> list[tuple[str, str, str]]:
-    """The JupyterLite guard as the first code cell (``nbgen.live_guard_cell``), once
-    tools/nbgen.py offers it: live servers need a real kernel, not a browser's Pyodide."""
-    make = getattr(nbgen, "live_guard_cell", None)
-    if make is None:
-        return []
-    cell = make()
-    return [("code", "guard", cell["source"] if isinstance(cell, dict) else str(cell))]
-
-
 CELLS = [
-    ("md", "00", """# 08 · The timing lab: predict, then measure
+    ("md", "00", f"""# 08 · The timing lab: predict, then measure
 
 Every WebSocket article makes claims: *low latency*, *little overhead*, *ping/pong keeps the
 connection alive*. Here you measure them on your own machine, six experiments, each one call
 against real servers on 127.0.0.1. Before each, **write down your prediction**; then run it.
+
+In this notebook you will:
+
+1. measure ping round trips from three places, and the tap's own cost,
+2. sweep message sizes and see latency and throughput change,
+3. watch a ping wait behind a long message, and fragmentation let it through ({s("5.4")}),
+4. stall a reader and see every buffer stay bounded (backpressure),
+5. predict when keepalive gives up, for several delays, then measure it,
+6. measure what permessage-deflate saves on the wire, and what it costs in CPU.
 
 Each experiment returns its raw samples and a summary (count, min, p50, p90, p99, max, in ms),
 shows itself as a table, and `plot(result)` draws it. Runs longer than a second show a progress
@@ -47,7 +46,7 @@ crosses it twice. Every experiment that times something through the tap measures
 cost in the same run and prints it next to the result.
 
 **Before you start:** [03 · Ping, pong and keepalive](03-ping-pong-keepalive.ipynb) and [05 · The wire tap](05-wire-tap.ipynb). About 30 minutes; bigger sweeps are a widget click away."""),
-    *live_guard(),
+    nbgen.live_guard_cell(),
     ("code", "01", """from wslab import scenarios
 from wslab.notebook import KeepaliveExplorer, TimingExplorer, plot"""),
     ("md", "02", f"""## 1 · Ping round trips, from three places

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import nbformat
 import nbgen
 
 RFC = "https://www.rfc-editor.org/rfc/rfc6455"
@@ -13,16 +10,6 @@ SSE = "https://html.spec.whatwg.org/multipage/server-sent-events.html"
 H1 = "https://www.rfc-editor.org/rfc/rfc9112"
 HTTP = "https://www.rfc-editor.org/rfc/rfc9110"
 
-
-def _guard() -> list[Any]:
-    """The JupyterLite guard cell (live servers need real sockets), once nbgen has it."""
-    if not hasattr(nbgen, "live_guard_cell"):
-        return []
-    cell = nbgen.live_guard_cell()
-    return [cell if isinstance(cell, nbformat.NotebookNode) else ("code", "guard", cell)]
-
-
-GUARD = _guard()
 
 CELLS = [
     ("md", "00", f"""# 09 · WebSocket vs HTTP for server push, measured
@@ -41,10 +28,17 @@ events four ways, a real client takes them, and the tap counts every byte in bet
 3. **Server-Sent Events** (SSE, [HTML Living Standard §9.2]({SSE})): one HTTP response that never ends.
 4. **WebSocket**: one handshake, then one frame per event ([RFC 6455 §5.2]({RFC}#section-5.2)).
 
+In this notebook you will:
+
+1. predict, then measure, each transport's delivery time and bytes per event,
+2. read the HTTP heads that polling pays for every answer, and the frames WebSocket sends,
+3. compare your numbers with the figures the WebSocket literature quotes,
+4. turn the knobs (rate, polling interval) and find where each transport wins.
+
 Predict first, then measure. Everything runs on 127.0.0.1; every wait has a timeout.
 
 **Before you start:** [01 · The opening handshake](01-handshake.ipynb) and [05 · The wire tap](05-wire-tap.ipynb). About 25 minutes."""),
-    *GUARD,
+    nbgen.live_guard_cell(),
     ("code", "01", """from wslab.live import PushServer, Tap
 from wslab.notebook import PushRace, hexdump, push_figure, show
 from wslab.scenarios import push_race

@@ -28,7 +28,7 @@ from wslab.exercises._solutions import SOLUTIONS
 from wslab.view import theme
 
 ALL = exercises()
-PROTOCOL_NOTEBOOKS = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"]
+PROTOCOL_NOTEBOOKS = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13"]
 
 
 def by_id(selection: list[Exercise]) -> pytest.MarkDecorator:

@@ -1,8 +1,9 @@
-"""The workbench notebook in a real JupyterLab, driven by headless Chromium.
+"""The notebooks in a real JupyterLab, driven by headless Chromium.
 
 Starts ``jupyter lab`` on a free loopback port with a fresh settings and workspaces
 directory, opens notebooks/07-frame-workbench.ipynb, runs every cell, then clicks the
-FrameBuilder's FIN switch and types a payload, and reads what the page shows. Needs the
+FrameBuilder's FIN switch and types a payload, and reads what the page shows; the same
+for the explorers of 08 and the push race of 09; notebooks 10-13 run top to bottom. Needs the
 ``chromium`` program and the ``playwright`` module (never ``playwright install``: the
 Debian chromium is used). Leaves no server, kernel or browser behind.
 """
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,15 +112,16 @@ class Lab:
 
 
 @contextmanager
-def jupyter_lab(tmp: Path, notebook: Path = NOTEBOOK) -> Iterator[Lab]:
-    """A JupyterLab serving a copy of the notebook, with private config and runtime dirs.
+def jupyter_lab(tmp: Path, notebook: Path | Sequence[Path] = NOTEBOOK) -> Iterator[Lab]:
+    """A JupyterLab serving a copy of the notebook(s), with private config and runtime dirs.
 
     On exit: SIGTERM (the server shuts its kernels down), then ``lab.left`` lists any of its
     processes still alive after 10 s (they are killed, and the test fails on them).
     """
     root, settings = tmp / "root", tmp / "settings"
     root.mkdir()
-    shutil.copy(notebook, root / notebook.name)
+    for path in [notebook] if isinstance(notebook, Path) else notebook:
+        shutil.copy(path, root / path.name)
     news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text(json.dumps(NO_NEWS))
@@ -344,6 +346,66 @@ def test_push_race_in_notebook_09_in_jupyterlab(tmp_path: Path) -> None:
             race.screenshot(path=str(SCREENSHOTS / "wslab-jupyterlab-push-race.png"))
             assert "Traceback" not in panel.inner_text()
             assert not errors, f"errors in the page: {errors}"
+        finally:
+            browser.close()
+    assert not lab.left, f"server or kernel processes left after SIGTERM (killed): {lab.left}"
+    browsers = wait_gone(lambda: descendants(os.getpid()) - before)
+    assert not browsers, f"browser processes left behind: {browsers}"
+
+
+LATE_NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("1[0-3]-*.ipynb"))
+RUN_ALL = 90_000  # milliseconds for one notebook to run top to bottom in the browser
+
+# Done: the kernel is idle and every code cell ran, or one failed (run-all stops there).
+RUN_ALL_DONE_JS = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const cells = panel.content.model.toJSON().cells
+        .filter(c => c.cell_type === 'code' && c.source.trim() !== '');
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    const failed = cells.some(c => (c.outputs || []).some(o => o.output_type === 'error'));
+    return !!kernel && kernel.status === 'idle'
+        && (failed || cells.every(c => c.execution_count !== null));
+}"""
+
+
+SHUTDOWN_JS = "() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(420)
+def test_notebooks_10_to_13_run_top_to_bottom_in_jupyterlab(tmp_path: Path) -> None:
+    """Security, permessage-deflate, closing and the myths: Run All, in a real JupyterLab."""
+    requires("chromium", "run JupyterLab in a real browser (apt-get install chromium)")
+    requires("playwright", "drive Chromium from Python (pip install playwright)")
+    from playwright.sync_api import expect, sync_playwright
+
+    assert [p.name[:2] for p in LATE_NOTEBOOKS] == ["10", "11", "12", "13"]
+    before = descendants(os.getpid())
+    with jupyter_lab(tmp_path, LATE_NOTEBOOKS) as lab, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            for notebook in LATE_NOTEBOOKS:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                errors: list[str] = []
+                page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+                page.goto(f"{lab.url}/lab/tree/{notebook.name}?reset", timeout=STEP)
+                panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+                expect(panel.locator(".jp-Toolbar-kernelName")).to_have_text(
+                    re.compile("Python 3"), timeout=STEP)
+                expect(panel.locator(".jp-Notebook-ExecutionIndicator")).to_have_attribute(
+                    "data-status", "idle", timeout=STEP)
+                page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+                page.wait_for_function(RUN_ALL_DONE_JS, timeout=RUN_ALL, polling=250)
+                cells = page.evaluate(
+                    "() => window.jupyterapp.shell.currentWidget.content.model.toJSON().cells")
+                failed = [f"{o['ename']}: {o['evalue']}" for c in cells
+                          for o in c.get("outputs", []) if o["output_type"] == "error"]
+                assert not failed, f"{notebook.name}: {failed}"
+                assert "Traceback" not in panel.inner_text(), notebook.name
+                assert not errors, f"{notebook.name}: errors in the page: {errors}"
+                page.evaluate(SHUTDOWN_JS)
+                page.close()
         finally:
             browser.close()
     assert not lab.left, f"server or kernel processes left after SIGTERM (killed): {lab.left}"

@@ -51,7 +51,8 @@ PUBLIC_NAMES = [
     "1009-too-big", "1012-restart", "1013-try-again", "handshake-version",
     "handshake-bad-key", "handshake-origin", "handshake-500", "keepalive-timeline",
     "1011-blocked-loop", "intercept-unmask", "intercept-invalid-utf8",
-    "intercept-unsolicited-pong", "intercept-drop-pongs",
+    "intercept-unsolicited-pong", "intercept-drop-pongs", "pong-stuck-app",
+    "pong-from-gateway",
 ]
 
 
@@ -634,3 +635,35 @@ def test_intercept_drop_pongs_gets_keepalive_1011() -> None:
     assert result.extra["pongs_dropped"] >= 1
     assert all(n.endswith("dropped") for n in _intercepts(result))
     assert not result.transcript.pongs("c2s")  # the recording holds what went on: none
+
+
+def test_pong_stuck_app_pongs_while_the_application_never_answers() -> None:
+    result = run("pong-stuck-app", pings=3, answer_wait=0.2)
+    closes_both_ways(result, 1000, "", by="client")
+    assert result.extra["answered"] is False
+    got = [e for e in result.events if e.kind == "recv"]
+    assert [e.detail["data"] for e in got] == ["GET /balance"]  # the application got it
+    assert not [e for e in result.events if e.kind == "send"]  # and never answered
+    pings, pongs = result.transcript.pings("c2s"), result.transcript.pongs("s2c")
+    assert len(pings) == len(pongs) == 3
+    assert [p.payload for p in pings] == [p.payload for p in pongs]  # §5.5.3: same data
+    assert len(result.extra["pong_rtts"]) == 3 and max(result.extra["pong_rtts"]) < 5
+    # every pong left before the client gave up waiting for the answer
+    close = next(iter(result.transcript.frames("c2s", "close")))
+    assert all(p.t < close.t for p in result.transcript.frames("s2c", "pong"))
+
+
+def test_pong_from_gateway_answers_with_its_backend_gone() -> None:
+    result = run("pong-from-gateway", pings=2)
+    closes_both_ways(result, 1000, "", by="client")
+    assert result.extra["upstream_close"] == 1001  # the backend shut down (going away)
+    assert result.extra["dropped"] == ["after"]
+    assert result.extra["upstream_pings"] == 0
+    texts = [(e.direction, e.frame_dissection.frame.payload)
+             for e in result.transcript.frames(None, "text")]
+    assert texts == [("c2s", b"before"), ("s2c", b"before"), ("c2s", b"after")]
+    pongs = result.transcript.pongs("s2c")
+    assert len(pongs) == 2
+    after = next(e for e in result.transcript.frames("c2s", "text")
+                 if e.frame_dissection.frame.payload == b"after")
+    assert all(p.t > after.t for p in result.transcript.frames("s2c", "pong"))

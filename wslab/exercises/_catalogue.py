@@ -15,6 +15,7 @@ from . import (
     _handshake,
     _http,
     _keepalive,
+    _myths,
     _security,
     _server,
     _timing,
@@ -28,7 +29,7 @@ _ALL: tuple[Exercise, ...] = (*_handshake.EXERCISES, *_frames.EXERCISES, *_keepa
                               *_close.EXERCISES, *_wire.EXERCISES, *_server.EXERCISES,
                               *_workbench.EXERCISES, *_timing.EXERCISES, *_http.EXERCISES,
                               *_security.EXERCISES, *_deflate.EXERCISES,
-                              *_closing.EXERCISES)
+                              *_closing.EXERCISES, *_myths.EXERCISES)
 EXERCISES: dict[str, Exercise] = {ex.id: ex for ex in _ALL}
 assert len(EXERCISES) == len(_ALL), "two exercises share an id"
 

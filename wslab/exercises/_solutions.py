@@ -152,6 +152,8 @@ verdicts = (1002, None, 1002, 1002, 1007)  # RSV1; fine; unmasked; 1-byte close;
 rtt_prediction = 0.1  # held 0.05 s each way
 handshake_prediction = 400  # about 200 bytes each way
 bomb_code = 1009  # 8 MiB of zeros inflates past max_size (1 MiB): message too big
+endings_seen = (500, 1011, 1005, 1006)  # status; 0x03f3; no code; no frame (§7.1.5)
+unanswered_prediction = 0  # the library answers every ping; the stuck handler does not matter
 
 SOLUTIONS = {
     "01.accept_key": accept_key, "01.key_valid": key_is_valid, "01.status": status,
@@ -166,4 +168,5 @@ SOLUTIONS = {
     "09.predict_handshake": handshake_prediction, "10.origin": origin_allowed,
     "10.bomb": bomb_code, "11.compress": compress_message, "11.memory": compressor_memory,
     "12.page_close": page_may_close, "12.backoff": backoff_delays,
+    "13.endings": endings_seen, "13.predict_pongs": unanswered_prediction,
 }

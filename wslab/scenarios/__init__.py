@@ -56,7 +56,7 @@ lists them with their defaults).
 The modules behind this face are private; import from here.
 """
 
-from . import _close, _handshake, _intercepts, _keepalive  # noqa: F401  (registers scenarios)
+from . import _close, _handshake, _health, _intercepts, _keepalive  # noqa: F401  (registers scenarios)
 from ._calibration import TapOverhead, measure_tap_overhead
 from ._compression import Compression, compression
 from ._flow import Backpressure, KeepaliveSweep, backpressure, keepalive_sweep
