@@ -179,3 +179,13 @@ def test_the_teaching_guide_answers_every_notebooks_questions(path: Path) -> Non
                       guide, re.MULTILINE | re.DOTALL)
     assert found, f"no expected answers for {path.name} in docs/teaching.md"
     assert len(QUESTION.findall(found.group(1))) == len(QUESTION.findall(questions))
+
+
+def test_readme_and_guide_count_the_exercises_exactly() -> None:
+    from wslab.exercises import exercises
+
+    count = len(exercises())
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    guide = " ".join((ROOT / "docs" / "teaching.md").read_text(encoding="utf-8").split())
+    assert f"`wslab.exercises`: {count} of them" in readme
+    assert f"`wslab.exercises` holds {count} checked exercises" in guide

@@ -67,8 +67,8 @@ def pong_stuck_app(new_lab: LabFactory, *, pings: int = 5, answer_wait: float = 
     library's choice; RFC 6455 §5.5.2 only asks that a pong be sent "as soon as is
     practical"). The "/silent" handler stands for an application stuck on a dead database:
     it received the request (the server's log shows it) and never answers, while every
-    ping of the client is answered in well under a millisecond. A pong says the connection
-    and the library's event loop are alive, nothing about the application.
+    ping of the client is answered at once (about a millisecond on loopback). A pong says
+    the connection and the library's event loop are alive, nothing about the application.
     """
     with new_lab(timeout=timeout) as lab:
         ws = lab.connect("/silent")
