@@ -16,7 +16,7 @@ CELLS = [
 
 Every WebSocket article says it: lower latency than polling, less overhead than long polling or
 streaming. RFC 6455 says where WebSocket comes from: web applications that needed the server to
-speak first used to *abuse HTTP to poll the server for updates* ([§1.1]({RFC}#section-1.1)),
+speak first "required an abuse of HTTP to poll the server for updates" ([§1.1]({RFC}#section-1.1)),
 and WebSocket replaces that with one TCP connection carrying frames both ways
 ([§1.2]({RFC}#section-1.2)).
 

@@ -101,8 +101,8 @@ response head on long polling, so WebSocket wins clearly. The delivery time of a
 finds a long poll waiting is about the same as on WebSocket: the answer is already expected.
 Long polling falls behind when events come faster than a request round trip, since the next
 request is not there yet. Efficiency depends on the traffic. RFC 6455 itself motivates WebSocket with
-applications such as instant messaging and games, which had to "abuse HTTP to poll the
-server for updates" ({s("1.1")}): frequent traffic, both ways.
+applications such as instant messaging and games, whose two-way traffic "has required an
+abuse of HTTP to poll the server for updates" ({s("1.1")}): frequent traffic, both ways.
 
 ## Myth 4 · "Ping/pong tells you that the server's application is healthy"
 
@@ -168,7 +168,7 @@ bank.stop()"""),
     ("md", "16", f"""**Verdict: the risk is real, and it is specific.** Cross-site WebSocket hijacking works
 whenever a server accepts a cross-site handshake on the strength of cookies; the `Origin`
 check refuses it with HTTP 403 before any frame. It protects against browsers only: any
-other program sends whatever `Origin` it likes ({s("10.1")}), so authentication still
+other program sends whatever `Origin` it likes ({s("1.6")}, {s("10.1")}), so authentication still
 belongs in the handshake (notebook 10).
 
 ## Myth 6 · "1006 is sent when the connection drops"

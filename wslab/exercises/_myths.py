@@ -14,7 +14,7 @@ from ._running import check_value, is_placeholder, not_answered, shown, summaris
 _BODY = b"Failed to open a WebSocket connection.\nSee server log for more information.\n"
 REFUSED = (b"HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n"
            b"Content-Length: %d\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-           % len(_BODY)) + _BODY  # as websockets answers when a handshake hook raises
+           % len(_BODY)) + _BODY  # websockets' answer when a hook raises, less Date and Server
 ENDINGS = {
     "a": REFUSED,
     "b": Frame.close(CloseCode.INTERNAL_ERROR, "boom").serialize(),
