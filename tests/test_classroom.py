@@ -10,20 +10,27 @@ with the password it printed and stops it as Ctrl-C does. They need node and npm
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import json
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from conftest import requires
+from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,10 +44,20 @@ sys.modules["classroom"] = classroom  # dataclasses look their module up by name
 _spec.loader.exec_module(classroom)
 
 
-def hub_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mode: str) -> Any:
+@pytest.fixture
+def sockets() -> Iterator[Path]:
+    """A short folder, as tools/classroom.py makes for the kernels' Unix sockets."""
+    folder = Path(tempfile.mkdtemp(prefix="wslab-kernels-"))
+    yield folder
+    shutil.rmtree(folder)
+
+
+def hub_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mode: str,
+               sockets: Path | None = None) -> Any:
     """classroom/jupyterhub_config.py as JupyterHub loads it, in ``mode``."""
     monkeypatch.setenv("WSLAB_CLASSROOM_MODE", mode)
     for name, value in {"STATE": tmp_path / "state", "HOMES": tmp_path / "home",
+                        "SOCKETS": sockets or tmp_path / "k",
                         "STUDENTS": "student01,student02", "PASSWORD": "pw",
                         "PROXY": "/bin/chp", "SERVICE_TOKEN": "t0ken"}.items():
         monkeypatch.setenv(f"WSLAB_CLASSROOM_{name}", str(value))
@@ -79,16 +96,42 @@ def test_the_demo_is_dummy_and_simple(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 
 def test_the_demo_gives_each_student_the_course(monkeypatch: pytest.MonkeyPatch,
-                                                tmp_path: Path) -> None:
-    config = hub_config(monkeypatch, tmp_path, "demo")
+                                                tmp_path: Path, sockets: Path) -> None:
+    config = hub_config(monkeypatch, tmp_path, "demo", sockets)
     home = tmp_path / "home" / "student01"
-    spawner = type("Spawner", (), {"home_dir": str(home)})()
+    spawner = SimpleNamespace(home_dir=str(home), user=SimpleNamespace(name="student01"))
     config.Spawner.pre_spawn_hook(spawner)
     copied = sorted(path.name for path in (home / "notebooks").glob("*.ipynb"))
     assert copied == classroom.course_notebooks() and copied
     (home / "notebooks" / copied[0]).write_text("the student's own work")
     config.Spawner.pre_spawn_hook(spawner)  # a second start keeps the student's copy
     assert (home / "notebooks" / copied[0]).read_text() == "the student's own work"
+    assert (sockets / "student01").is_dir()  # the kernels' sockets' folder, made too
+
+
+@pytest.mark.parametrize("mode", ["local", "demo"])
+def test_kernels_talk_over_private_unix_sockets(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path, mode: str) -> None:
+    config = hub_config(monkeypatch, tmp_path, mode)
+    assert "--KernelManager.transport=ipc" in config.Spawner.args
+    spawner = SimpleNamespace(user=SimpleNamespace(name="student01"))
+    runtime = Path(config.Spawner.environment["JUPYTER_RUNTIME_DIR"](spawner))
+    assert runtime.name == "student01"
+    assert runtime.parent == (tmp_path / "k" if mode == "demo" else Path("/run/wslab-kernels"))
+
+
+def test_the_kernels_folder_is_private_and_short_enough(monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path, sockets: Path) -> None:
+    hub_config(monkeypatch, tmp_path, "demo", sockets)  # its environment
+    config_file = CLASSROOM / "jupyterhub_config.py"
+    namespace: dict[str, Any] = {"get_config": Config, "__file__": str(config_file)}
+    exec(compile(config_file.read_text(), str(config_file), "exec"), namespace)
+    kernel_sockets = namespace["kernel_sockets"]
+    folder = kernel_sockets(sockets, "student01")
+    assert folder.is_dir() and folder.stat().st_mode & 0o777 == 0o700
+    long = tmp_path / ("x" * (namespace["SUN_PATH_MAX"] - len(namespace["IPC_NAME"])))
+    with pytest.raises(ValueError, match="too long for the kernels' Unix sockets"):
+        kernel_sockets(long, "student01")
 
 
 def test_unknown_mode_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -114,6 +157,7 @@ def test_z2jh_values_use_the_repo2docker_image() -> None:
     assert command, "the values file should say how repo2docker builds the image"
     assert command[1] == f"{image['name']}:{image['tag']}"
     assert values["singleuser"]["defaultUrl"].endswith("notebooks/00-start-here.ipynb")
+    assert "--KernelManager.transport=ipc" in values["hub"]["config"]["Spawner"]["args"]
     mount = values["singleuser"]["storage"]["homeMountPath"]
     assert mount != "/home/jovyan", "a volume on /home/jovyan would hide the repository"
 
@@ -134,6 +178,70 @@ def test_kernel_messages_with_buffers_are_read() -> None:
     assert classroom.decode('{"a": 1}') == {"a": 1}
     with pytest.raises(ValueError, match="offsets"):
         classroom.decode((1).to_bytes(4, "big") + (99).to_bytes(4, "big"))
+
+
+async def fake_kernel_server(drops: int) -> tuple[Any, list[str]]:
+    """A kernel websocket that drops (no close frame) ``drops`` times after an
+    execute_request; the next connection with that session id gets the replies, as
+    jupyter_server replays what it buffered for the session."""
+    from websockets.asyncio.server import serve
+
+    paths: list[str] = []
+    pending: list[dict[str, Any]] = []
+
+    async def handler(websocket: Any) -> None:
+        paths.append(websocket.request.path)
+        if not pending:
+            pending.append(classroom.decode(await websocket.recv()))
+        if len(paths) <= drops:
+            websocket.transport.abort()  # TCP gone, as when a proxy's upstream vanishes
+            return
+        parent = pending[0]["header"]
+        for msg_type, content in (("execute_reply", {"status": "ok"}),
+                                  ("status", {"execution_state": "idle"})):
+            await websocket.send(json.dumps({
+                "header": {"msg_type": msg_type}, "parent_header": parent,
+                "content": content}))
+        await websocket.wait_closed()
+
+    return await serve(handler, "127.0.0.1", 0), paths
+
+
+def fake_kernel(port: int) -> Any:
+    hub = SimpleNamespace(url=f"http://127.0.0.1:{port}", token="t0ken")
+    kernel = classroom.Kernel(None, hub, "student01", "00-start-here.ipynb")
+    kernel.url = f"ws://127.0.0.1:{port}/api/kernels/k/channels?session_id={kernel.session}"
+    return kernel
+
+
+def test_a_dropped_kernel_websocket_is_reconnected_with_its_session() -> None:
+    async def scenario() -> tuple[list[str], list[str], list[str]]:
+        server, paths = await fake_kernel_server(drops=2)
+        async with server:
+            kernel = fake_kernel(server.sockets[0].getsockname()[1])
+            await kernel._connect()
+            errors = await kernel.execute("1 + 1")
+            await kernel.websocket.close()
+        return errors, kernel.drops, paths
+
+    errors, drops, paths = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert errors == []
+    assert len(drops) == 2 and all("no close frame" in drop for drop in drops), drops
+    assert len(paths) == 3 and len(set(paths)) == 1, paths  # the same session each time
+
+
+def test_a_kernel_websocket_that_keeps_dropping_fails_the_run() -> None:
+    from websockets.exceptions import ConnectionClosedError
+
+    async def scenario() -> None:
+        server, _paths = await fake_kernel_server(drops=classroom.RECONNECTS + 1)
+        async with server:
+            kernel = fake_kernel(server.sockets[0].getsockname()[1])
+            await kernel._connect()
+            await kernel.execute("1 + 1")
+
+    with pytest.raises(ConnectionClosedError, match="no close frame"):
+        asyncio.run(asyncio.wait_for(scenario(), 30))
 
 
 def need_the_hub() -> None:
@@ -163,18 +271,25 @@ def test_a_class_runs_every_notebook_at_once() -> None:
     assert all(t.startswith("http://127.0.0.1:") for t in targets.values()), targets
     assert len(set(targets.values())) == STUDENTS, targets
 
-    # Every code cell of every notebook ran, in every server, without an error.
+    # Every code cell of every notebook ran, in every server, without an error. A kernel
+    # websocket may drop on a loaded machine (seen about once per 70 runs on 2 cores): the
+    # driver reconnects, as JupyterLab does, and the server replays what it buffered; a drop
+    # more often than once per 10 runs, or RECONNECTS times in one run, fails.
     assert len(report.runs) == STUDENTS * len(notebooks)
+    assert len(report.drops) <= len(report.runs) // 10, report.drops
     assert not report.cell_errors, "\n".join(report.cell_errors)
     for run in report.runs:
         assert run.cells > 0 and run.finished >= run.started, run
     # The notebooks' servers (port 0) came up in the kernels, and none clashed.
     assert report.lab_servers, "no kernel started a server: the watch saw nothing to check"
+    # Kernels talk to their server over Unix sockets: no kernel port for a cell to take.
+    assert report.transports == {"ipc": len(report.runs)}, report.transports
     assert not report.clashes, report.clashes
     assert not report.non_loopback, report.non_loopback
 
     # Everything stopped: servers (as the hub sees it), processes, ports, threads.
     assert not report.servers_left, report.servers_left
+    assert not report.sockets_left, report.sockets_left
     assert not report.killed, f"the hub left processes behind: {report.killed}"
     assert not report.alive, report.alive
     assert not report.ports_open, report.ports_open

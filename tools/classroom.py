@@ -14,7 +14,9 @@ and the students' names and password, and stops everything on Ctrl-C.
 tests/test_classroom.py: it starts every student's server, runs every notebook of notebooks/
 in all the servers at once over the kernel websocket (Jupyter's messaging protocol), watches
 the processes (memory, listening sockets), stops everything and reports what it saw: wall
-time, memory per student, errors, port clashes, leftovers.
+time, memory per student, errors, port clashes, leftovers. A kernel websocket that drops is
+reconnected with its session, as JupyterLab does, and counted; after a drop or a failure the
+hub's whole log (servers and proxy included) is kept in reports/classroom/.
 
 configurable-http-proxy (JupyterHub's proxy, a Node.js program) is installed from npm into
 build/classroom/node_modules the first time; jupyterhub comes from requirements-test.txt.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -47,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "classroom" / "jupyterhub_config.py"
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build" / "classroom"
+REPORTS = ROOT / "reports" / "classroom"  # the hub's whole log, kept when a run went wrong
 PROXY_PACKAGE = "configurable-http-proxy@5"
 DEFAULT_STUDENTS = 5
 DEFAULT_PORT = 8000
@@ -63,6 +67,9 @@ POLL = 0.5  # seconds between two looks at a condition (server ready, process go
 SAMPLE = 0.25  # seconds between two samples of the processes (memory, sockets)
 KEEPALIVE = 2.0  # seconds an idle HTTP connection to the proxy is kept for reuse
 MAX_MESSAGE = 2**26  # bytes: the largest kernel message accepted (figures are ~100 KiB)
+RECONNECTS = 3  # times one notebook's kernel websocket may drop and be reconnected, as
+# JupyterLab does: the server buffers the kernel's messages for the session and replays them
+LOG_SIGNS = ("[W ", "[E ", "[C ", "Traceback", "error", "Error")  # log lines worth showing
 MIB = 2**20
 
 
@@ -128,6 +135,8 @@ class Hub:
     token: str
     state: Path
     ports: dict[str, int]  # public, hub (REST API), proxy-api
+    sockets: Path  # the students' folders for their kernels' Unix sockets (short, in /tmp)
+    sockets_left: list[str] = field(default_factory=list)  # kernels' files there after stop
 
     @property
     def log(self) -> Path:
@@ -138,6 +147,22 @@ class Hub:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+    def log_signs(self) -> list[str]:
+        """The log's warnings, errors and tracebacks (the proxy's and the servers' too)."""
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if any(sign in line for sign in LOG_SIGNS)]
+
+
+def keep_log(hub: Hub, folder: Path = REPORTS) -> Path:
+    """Copy the hub's whole log to ``folder`` (the run's own folder is removed) and say where."""
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = folder / f"jupyterhub-{datetime.now():%Y%m%d-%H%M%S}.log"
+    shutil.copyfile(hub.log, kept)
+    return kept
 
 
 def start_hub(students: list[str], state: Path, homes: Path, *, port: int | None = None,
@@ -160,11 +185,14 @@ def start_hub(students: list[str], state: Path, homes: Path, *, port: int | None
     ports = {"public": port or free_port(), "hub": free_port(), "proxy-api": free_port()}
     token = secrets.token_hex(32)
     password = password or secrets.token_urlsafe(9)
+    # A Unix socket's path is short (107 bytes): the kernels' sockets go in /tmp, not in state.
+    sockets = Path(tempfile.mkdtemp(prefix="wslab-kernels-"))
     env = dict(
         os.environ,
         WSLAB_CLASSROOM_MODE="demo",
         WSLAB_CLASSROOM_STATE=str(state),
         WSLAB_CLASSROOM_HOMES=str(homes),
+        WSLAB_CLASSROOM_SOCKETS=str(sockets),
         WSLAB_CLASSROOM_STUDENTS=",".join([*students, TEACHER]),
         WSLAB_CLASSROOM_PASSWORD=password,
         WSLAB_CLASSROOM_PROXY=str(proxy or proxy_command()),
@@ -184,7 +212,7 @@ def start_hub(students: list[str], state: Path, homes: Path, *, port: int | None
                                    stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     hub = Hub(process, f"http://127.0.0.1:{ports['public']}", students, password, token,
-              state, ports)
+              state, ports, sockets)
     try:
         _wait_for_api(hub)
     except BaseException:
@@ -240,6 +268,10 @@ def stop_hub(hub: Hub) -> list[str]:
         except psutil.NoSuchProcess:
             pass
     psutil.wait_procs(alive, timeout=STOP_TIMEOUT / 4)
+    # Each kernel removes its sockets and connection file when it is shut down.
+    hub.sockets_left = sorted(str(path.relative_to(hub.sockets))
+                              for path in hub.sockets.glob("*/kernel-*"))
+    shutil.rmtree(hub.sockets, ignore_errors=True)
     return left
 
 
@@ -270,6 +302,7 @@ class Watch:
     lab_servers: set[tuple[str, int, int]] = field(default_factory=set)  # started by cells
     clashes: list[str] = field(default_factory=list)  # one port held by two processes at once
     most_kernels_listening: int = 0  # kernels holding a cell's server in one sample
+    transports: dict[int, str] = field(default_factory=dict)  # kernel pid -> tcp or ipc
     lowest_available_mib: float = float("inf")  # the machine's available memory
 
     def sample(self, hub_pid: int) -> None:
@@ -328,11 +361,13 @@ class Watch:
         self.running = set()
         for process in psutil.Process(hub_pid).children(recursive=True):
             try:
-                command = " ".join(process.cmdline())
+                command = process.cmdline()
             except psutil.NoSuchProcess:
                 continue
-            if any(mark in command for mark in marks):
+            found = [part for part in command if any(part.endswith(m) for m in marks)]
+            if found:
                 self.running.add(process.pid)
+                self.transports[process.pid] = _transport(Path(found[0]))
         self.own |= {entry for entry in self.listening if entry[2] in self.running}
 
     def _student_of(self, process: Any) -> str | None:
@@ -378,6 +413,14 @@ class Watch:
         return alive
 
 
+def _transport(connection_file: Path) -> str:
+    """How a kernel talks to its server: its connection file's transport (tcp or ipc)."""
+    try:
+        return str(json.loads(connection_file.read_text())["transport"])
+    except (OSError, ValueError, KeyError) as exc:
+        return f"unknown ({exc})"
+
+
 async def _watch(watch: Watch, hub_pid: int, stop: asyncio.Event) -> None:
     while not stop.is_set():
         watch.sample(hub_pid)
@@ -400,6 +443,7 @@ class NotebookRun:
     finished: float = 0.0
     cells: int = 0  # code cells executed
     errors: list[str] = field(default_factory=list)
+    drops: list[str] = field(default_factory=list)  # the kernel websocket dropped (reconnected)
 
 
 def _message(session: str, channel: str, msg_type: str, content: dict[str, Any]
@@ -438,9 +482,11 @@ class Kernel:
     def __init__(self, client: Any, hub: Hub, student: str, notebook: str) -> None:
         self.client, self.hub, self.student, self.notebook = client, hub, student, notebook
         self.path = f"{COURSE_FOLDER}/{notebook}"
-        self.session_id = self.kernel_id = ""
+        self.session_id = self.kernel_id = self.url = ""
         self.websocket: Any = None
         self.session = uuid.uuid4().hex
+        self.drops: list[str] = []  # why the websocket dropped, each time it did
+        self.closing = False  # closed by us: not a drop
 
     async def open(self, stack: AsyncExitStack) -> list[str]:
         """Start the kernel (as JupyterLab does: a session for the notebook) and connect;
@@ -449,8 +495,6 @@ class Kernel:
         Returns:
             the code cells of the notebook, as the student's server has it.
         """
-        from websockets.asyncio.client import connect
-
         base = f"/user/{self.student}/api"
         reply = await self.client.get(f"{base}/contents/{self.path}", params={"content": 1})
         reply.raise_for_status()
@@ -462,12 +506,62 @@ class Kernel:
         reply.raise_for_status()
         self.session_id = reply.json()["id"]
         self.kernel_id = reply.json()["kernel"]["id"]
-        url = (self.hub.url.replace("http", "ws", 1)
-               + f"{base}/kernels/{self.kernel_id}/channels?session_id={self.session}")
-        self.websocket = await stack.enter_async_context(connect(
-            url, additional_headers={"Authorization": f"token {self.hub.token}"},
-            max_size=MAX_MESSAGE, open_timeout=CELL_TIMEOUT))
+        self.url = (self.hub.url.replace("http", "ws", 1)
+                    + f"{base}/kernels/{self.kernel_id}/channels?session_id={self.session}")
+        await self._connect()
+        stack.push_async_callback(self._disconnect)
         return cells
+
+    async def _disconnect(self) -> None:
+        self.closing = True
+        await self.websocket.close()
+
+    async def _connect(self) -> None:
+        from websockets.asyncio.client import connect
+
+        self.websocket = await connect(
+            self.url, additional_headers={"Authorization": f"token {self.hub.token}"},
+            max_size=MAX_MESSAGE, open_timeout=CELL_TIMEOUT)
+
+    async def _reconnect(self, closed: Exception) -> None:
+        """After a drop, connect again with the same session id, as JupyterLab does: the
+        server has buffered the kernel's messages for this session and replays them.
+
+        Raises:
+            the ``closed`` exception: we closed it, or it has dropped RECONNECTS times already.
+        """
+        if self.closing:
+            raise closed
+        self.drops.append(f"{self.student} {self.notebook}: {closed}")
+        if len(self.drops) > RECONNECTS:
+            raise closed
+        await self._connect()
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            await self.websocket.send(json.dumps(message))
+        except ConnectionClosed as exc:  # closed before this send: nothing of it went out
+            await self._reconnect(exc)
+            await self.websocket.send(json.dumps(message))
+
+    async def _receive(self, deadline: float, what: str) -> dict[str, Any]:
+        """The next message on the websocket, reconnecting after a drop.
+
+        Raises:
+            TimeoutError: none came before ``deadline`` (``time.monotonic()``).
+        """
+        from websockets.exceptions import ConnectionClosed
+
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{what} ran over {CELL_TIMEOUT:.0f} s")
+            try:
+                return decode(await asyncio.wait_for(self.websocket.recv(), left))
+            except ConnectionClosed as exc:
+                await self._reconnect(exc)
 
     async def execute(self, code: str) -> list[str]:
         """Run one cell; return its errors (an ``error`` output, an ``error`` reply).
@@ -479,15 +573,12 @@ class Kernel:
             "code": code, "silent": False, "store_history": True, "user_expressions": {},
             "allow_stdin": False, "stop_on_error": True})
         msg_id = request["header"]["msg_id"]
-        await self.websocket.send(json.dumps(request))
+        await self._send(request)
         errors: list[str] = []
         replied = idle = False
         deadline = time.monotonic() + CELL_TIMEOUT
         while not (replied and idle):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"a cell of {self.notebook} ran over {CELL_TIMEOUT:.0f} s")
-            message = decode(await asyncio.wait_for(self.websocket.recv(), left))
+            message = await self._receive(deadline, f"a cell of {self.notebook}")
             if message.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind, content = message["header"]["msg_type"], message["content"]
@@ -527,18 +618,27 @@ class ClassReport:
     runs: list[NotebookRun] = field(default_factory=list)
     listening: list[tuple[str, int, int]] = field(default_factory=list)  # (ip, port, pid)
     lab_servers: list[tuple[str, int, int]] = field(default_factory=list)  # cells' servers
+    transports: dict[str, int] = field(default_factory=dict)  # kernels per transport
     most_kernels_listening: int = 0
     clashes: list[str] = field(default_factory=list)
     servers_left: list[str] = field(default_factory=list)  # users with a server after stop
+    sockets_left: list[str] = field(default_factory=list)  # kernels' sockets after stop
     killed: list[str] = field(default_factory=list)  # processes the hub left (then killed)
     alive: list[str] = field(default_factory=list)  # processes seen, still alive at the end
     ports_open: list[int] = field(default_factory=list)  # ports still accepting at the end
     error: str = ""  # why the run stopped early, if it did
+    log_signs: list[str] = field(default_factory=list)  # the hub log's warnings and errors
+    log_kept: str = ""  # where the hub's whole log was kept (after a drop or a failure)
 
     @property
     def cell_errors(self) -> list[str]:
         return [f"{run.student} {run.notebook}: {error}" for run in self.runs
                 for error in run.errors]
+
+    @property
+    def drops(self) -> list[str]:
+        """Each time a kernel websocket dropped (and was reconnected, as JupyterLab does)."""
+        return [drop for run in self.runs for drop in run.drops]
 
     @property
     def non_loopback(self) -> list[str]:
@@ -548,7 +648,8 @@ class ClassReport:
     @property
     def ok(self) -> bool:
         return not (self.error or self.cell_errors or self.clashes or self.non_loopback
-                    or self.servers_left or self.killed or self.alive or self.ports_open)
+                    or self.servers_left or self.sockets_left or self.killed or self.alive
+                    or self.ports_open)
 
     def summary(self) -> str:
         """The figures, as a few lines of text."""
@@ -571,21 +672,32 @@ class ClassReport:
             f"machine: lowest available memory {self.lowest_available_mib:.0f} MiB; "
             f"listening sockets seen {len(self.listening)} ({len(self.non_loopback)} beyond "
             f"127.0.0.1), {len(self.lab_servers)} of them servers started by cells, at most "
-            f"{self.most_kernels_listening} kernels serving at once",
+            f"{self.most_kernels_listening} kernels serving at once; kernel to server: "
+            + (", ".join(f"{count} over {name}" for name, count in self.transports.items())
+               or "none seen"),
         ]
         by_notebook: dict[str, list[NotebookRun]] = {}
         for run in self.runs:
             by_notebook.setdefault(run.notebook, []).append(run)
         for notebook, runs in by_notebook.items():
-            spent = max(r.finished for r in runs) - min(r.started for r in runs)
-            lines.append(f"  {notebook:36s} {spent:6.1f} s  "
-                         f"{sum(len(r.errors) for r in runs)} errors")
+            if all(r.finished for r in runs):
+                spent = f"{max(r.finished for r in runs) - min(r.started for r in runs):6.1f} s"
+            else:
+                spent = "stopped "
+            lines.append(f"  {notebook:36s} {spent}  {sum(len(r.errors) for r in runs)} errors"
+                         + (f", {len(drops)} websocket drops (reconnected)"
+                            if (drops := [d for r in runs for d in r.drops]) else ""))
         problems = [("error", [self.error] if self.error else []),
+                    ("websocket drops, reconnected as JupyterLab does", self.drops),
                     ("cell errors", self.cell_errors), ("port clashes", self.clashes),
                     ("beyond loopback", self.non_loopback),
-                    ("servers left", self.servers_left), ("killed", self.killed),
+                    ("servers left", self.servers_left),
+                    ("kernels' sockets left", self.sockets_left), ("killed", self.killed),
                     ("still alive", self.alive), ("ports open", [str(p) for p in self.ports_open])]
         lines += [f"{name}: {'; '.join(items)[:2000]}" for name, items in problems if items]
+        if self.log_kept:
+            lines.append(f"the hub's log: {self.log_kept}; its warnings and errors:")
+            lines += [f"  {line[:300]}" for line in self.log_signs[-30:]]
         return "\n".join(lines)
 
 
@@ -709,13 +821,16 @@ async def _drive(hub: Hub, report: ClassReport, watch: Watch, clock: float) -> N
 
 async def _run(kernel: Kernel, cells: list[str], run: NotebookRun, clock: float) -> None:
     run.started = time.monotonic() - clock
-    for index, code in enumerate(cells):
-        errors = await kernel.execute(code)
-        run.cells += 1
-        if errors:
-            run.errors += [f"code cell {index}: {error}" for error in errors]
-            break
-    run.finished = time.monotonic() - clock
+    try:
+        for index, code in enumerate(cells):
+            errors = await kernel.execute(code)
+            run.cells += 1
+            if errors:
+                run.errors += [f"code cell {index}: {error}" for error in errors]
+                break
+        run.finished = time.monotonic() - clock
+    finally:
+        run.drops = kernel.drops
 
 
 async def _class(hub: Hub, report: ClassReport, watch: Watch, clock: float) -> None:
@@ -753,12 +868,17 @@ def run_class(count: int = DEFAULT_STUDENTS, notebooks: list[str] | None = None)
             start = time.monotonic()
             report.killed = stop_hub(hub)
             report.seconds["stop"] = time.monotonic() - start
+            report.sockets_left = hub.sockets_left
+            report.log_signs = hub.log_signs()
+            if report.error or report.drops or report.cell_errors:
+                report.log_kept = str(keep_log(hub))
     report.seconds["total"] = time.monotonic() - clock
     report.peak_mib = dict(watch.peak_mib)
     report.kernel_mib = sorted(watch.kernel_mib.values())
     report.lowest_available_mib = watch.lowest_available_mib
     report.listening = sorted(watch.listening)
     report.lab_servers = sorted(watch.lab_servers)
+    report.transports = dict(collections.Counter(watch.transports.values()))
     report.most_kernels_listening = watch.most_kernels_listening
     report.clashes = watch.clashes
     report.alive = watch.still_alive()
