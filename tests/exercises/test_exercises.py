@@ -193,6 +193,33 @@ def test_read_bytes_answers_follow_the_codec() -> None:
     assert not check("04.code_for_bytes", 1005).passed  # the code in the frame, not the answer
 
 
+def test_utf8_fragments_table_agrees_with_pythons_decoder() -> None:
+    """06.utf8_fragments expects values worked out by hand; a decoder agrees with each."""
+    import codecs
+
+    from wslab.exercises._server import _FRAGMENTS
+
+    def first_bad(fragments: list[bytes]) -> int | None:
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        for index, fragment in enumerate(fragments):
+            try:
+                decoder.decode(fragment, final=index == len(fragments) - 1)
+            except UnicodeDecodeError:
+                return index
+        return None
+
+    assert {bad for _, bad, _ in _FRAGMENTS} >= {None, 0, 1, 3}
+    for fragments, bad, label in _FRAGMENTS:
+        assert first_bad(fragments) == bad, label
+        whole = b"".join(fragments)
+        valid = True
+        try:
+            whole.decode("utf-8")
+        except UnicodeDecodeError:
+            valid = False
+        assert valid == (bad is None), label
+
+
 @pytest.mark.slow
 def test_wrong_prediction_fails_with_the_measurement() -> None:
     result = check("03.predict", "never")
