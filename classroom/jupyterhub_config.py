@@ -110,8 +110,6 @@ if MODE == "local":
     # Each server runs as its student, started from this same environment.
     c.Spawner.cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
     c.Spawner.args = KERNEL_ARGS
-    c.Spawner.environment = {"JUPYTER_RUNTIME_DIR": lambda spawner: str(
-        SOCKETS / spawner.user.name)}
     c.Spawner.default_url = f"/lab/tree/{FOLDER}/{START_NOTEBOOK}"
     if SPAWNER == "systemd":
         c.JupyterHub.spawner_class = "systemdspawner.SystemdSpawner"
@@ -154,8 +152,6 @@ else:
     c.Spawner.args = KERNEL_ARGS
     if os.geteuid() == 0:  # containers often run as root; jupyter-server refuses without this
         c.Spawner.args = [*KERNEL_ARGS, "--allow-root"]
-    c.Spawner.environment = {"JUPYTER_RUNTIME_DIR": lambda spawner: str(
-        SOCKETS / spawner.user.name)}
 
     def give_course(spawner) -> None:  # a jupyterhub Spawner
         """Before each start: the course notebooks in HOME/notebooks (the first time), the
@@ -175,3 +171,7 @@ else:
                        "read:users", "proxy"],
             "services": ["wslab-classroom"],
         }]
+
+# Both modes: each server's runtime folder, which holds its kernels' sockets (made private by
+# the pre-spawn hook, kernel_sockets).
+c.Spawner.environment = {"JUPYTER_RUNTIME_DIR": lambda spawner: str(SOCKETS / spawner.user.name)}
