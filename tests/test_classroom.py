@@ -356,3 +356,42 @@ def test_make_classroom_demo_prints_logins_and_stops_on_ctrl_c(tmp_path: Path) -
     assert not alive, alive
     assert len(gone) >= 2, "the demo should have run the hub and its proxy"
     assert not classroom.port_accepts(port)
+
+
+def command_of(process: Any) -> str:
+    """A process's command line, or "" if it is gone (or not ours to read)."""
+    import psutil
+
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_check_stops_the_class_on_sigterm() -> None:
+    """`tools/classroom.py check`, stopped while students' servers run (a teacher's Ctrl-C,
+    a service manager's SIGTERM), stops the hub and every server, and says so."""
+    need_the_hub()
+    import psutil
+
+    command = [sys.executable, str(ROOT / "tools" / "classroom.py"), "check", "--students", "2"]
+    check = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             bufsize=0, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        read_until(check, r"==> 2 students", 30)
+        deadline = time.monotonic() + classroom.HUB_START_TIMEOUT + classroom.SPAWN_TIMEOUT
+        servers: list[Any] = []
+        while len(servers) < 2:  # both students' servers started
+            assert time.monotonic() < deadline, "no students' servers"
+            started = psutil.Process(check.pid).children(recursive=True)
+            servers = [p for p in started if "jupyterhub.singleuser" in command_of(p)]
+            time.sleep(classroom.POLL)
+    finally:
+        check.send_signal(signal.SIGTERM)
+        rest = check.communicate(timeout=classroom.STOP_TIMEOUT + 60)[0].decode()
+    assert check.returncode == 130, rest
+    assert "interrupted: the hub, the proxy and the students' servers are stopped" in rest
+    _gone, alive = psutil.wait_procs(started, timeout=5)
+    assert not alive, alive

@@ -895,6 +895,14 @@ def port_accepts(port: int) -> bool:
 
 # ---- the command line -------------------------------------------------------------------------
 
+def stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM raise KeyboardInterrupt, so the hub and all it started are
+    stopped on the way out: even where SIGINT was ignored (a shell's background job), and
+    when a service manager or a test sends SIGTERM."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 def demo(count: int, port: int, password: str | None, folder: Path = BUILD) -> int:
     """Run the demo hub until Ctrl-C (SIGINT) or SIGTERM; its files go in ``folder``."""
     if not port_is_free(port):
@@ -904,10 +912,7 @@ def demo(count: int, port: int, password: str | None, folder: Path = BUILD) -> i
     students = student_names(count)
     print(f"==> starting JupyterHub on 127.0.0.1:{port} for {count} students "
           "(demo: one Unix user, students are NOT isolated)", flush=True)
-    # Ctrl-C stops the demo, even when started where SIGINT was ignored (a shell's background
-    # job), and so does SIGTERM (a service manager, a test).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    stop_on_signals()
     hub = start_hub(students, folder / "state", folder / "home", port=port, password=password)
     try:
         print(f"\nOpen {hub.url}/ and log in as one of:\n")
@@ -932,18 +937,25 @@ def demo(count: int, port: int, password: str | None, folder: Path = BUILD) -> i
 
 
 def check(counts: list[int], max_seconds: float, as_json: bool) -> int:
-    """Run a class for each count, smallest first; stop at a failure or a slow run."""
+    """Run a class for each count, smallest first; stop at a failure, a slow run, Ctrl-C."""
+    stop_on_signals()
     status = 0
-    for count in counts:
-        print(f"==> {count} students, every notebook", flush=True)
-        report = run_class(count)
-        print(json.dumps(asdict(report), indent=1) if as_json else report.summary(), flush=True)
-        if not report.ok:
-            status = 1
-            break
-        if report.seconds["total"] > max_seconds:
-            print(f"==> {report.seconds['total']:.0f} s > {max_seconds:.0f} s: stopping here")
-            break
+    try:
+        for count in counts:
+            print(f"==> {count} students, every notebook", flush=True)
+            report = run_class(count)
+            print(json.dumps(asdict(report), indent=1) if as_json else report.summary(),
+                  flush=True)
+            if not report.ok:
+                status = 1
+                break
+            if report.seconds["total"] > max_seconds:
+                print(f"==> {report.seconds['total']:.0f} s > {max_seconds:.0f} s: stopping here")
+                break
+    except KeyboardInterrupt:  # run_class has stopped the hub and all it started
+        print("\n==> interrupted: the hub, the proxy and the students' servers are stopped",
+              flush=True)
+        return 130
     return status
 
 
