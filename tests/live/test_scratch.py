@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from leaks import Snapshot
 from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import connect
 
@@ -458,25 +459,13 @@ def test_parse_misbehave() -> None:
 # -- lifecycle -----------------------------------------------------------------------------------
 
 
-def socket_fds() -> set[str]:
-    out = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:"):
-            out.add(f"{fd} -> {target}")
-    return out
-
-
 def scratch_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("wslab-scratch")]
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to count sockets")
 def test_stop_closes_connections_and_leaks_nothing() -> None:
-    fds, threads = socket_fds(), scratch_threads()  # other tests' servers may be running
+    before, threads = Snapshot.take(), scratch_threads()  # other tests' servers may run
     srv = ScratchServer().start()
     try:
         assert scratch_threads() == [*threads, f"wslab-scratch-{srv.port}"]
@@ -492,12 +481,12 @@ def test_stop_closes_connections_and_leaks_nothing() -> None:
         assert not srv.running
         assert scratch_threads() == threads
         srv.stop()  # a second stop does nothing
-        assert socket_fds() - fds == set()
+        assert before.new_sockets() == []  # closed by stop(), not later
         with srv:  # it starts again
             with connect(srv.url, open_timeout=TIMEOUT) as ws2:
                 ws2.send("again")
                 assert ws2.recv(timeout=TIMEOUT) == "again"
-        assert socket_fds() - fds == set()
+        assert before.new_sockets() == []  # closed by stop(), not later
         assert scratch_threads() == threads
     finally:
         srv.stop()

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from leaks import Snapshot, assert_nothing_leaked
 from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidStatus
 
 from wslab.live import EventLog, LabServer, connect, echo, format_events, ping_rtt
-
-
-def fd_count() -> int:
-    return len(os.listdir("/proc/self/fd"))
 
 
 def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
@@ -25,16 +21,6 @@ def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
             return False
         time.sleep(0.02)
     return True
-
-
-def nothing_leaked(threads: int, fds: int) -> None:
-    """Threads and fds get back to (at most) the counts taken before.
-
-    At most, not equal: a socket of a connection closed just before the counts were taken
-    may still have been open then; a leak of one per connection would show anyway.
-    """
-    assert eventually(lambda: threading.active_count() <= threads), threading.enumerate()
-    assert eventually(lambda: fd_count() <= fds), f"{fd_count()} fds open, {fds} before"
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +80,7 @@ def test_a_thousand_failing_connections_leave_the_server_up_and_nothing_leaked(
     with connect(srv.url + "/echo") as ws:  # warm up
         cid = srv.conn_id_for(ws.local_address)
     mark = srv.wait_for("closed", cid).seq
-    threads, fds = threading.active_count(), fd_count()
+    before = Snapshot.take()
     started = time.monotonic()
     codes = set()
     for _ in range(1000):
@@ -109,12 +95,12 @@ def test_a_thousand_failing_connections_leave_the_server_up_and_nothing_leaked(
     assert eventually(lambda: len(srv.log.find("closed", after=mark)) >= 1001)
     assert len(srv.log.find("exception", after=mark)) == 1000
     assert {e.detail["code"] for e in srv.log.find("close_sent", after=mark)} == {1011, 1000}
-    nothing_leaked(threads, fds)
+    assert_nothing_leaked(before)
     print(f"1000 connections to /raise in {elapsed:.1f} s")
 
 
 def test_start_stop_a_hundred_times_leaks_nothing() -> None:
-    threads, fds = threading.active_count(), fd_count()
+    before = Snapshot.take()
     again = LabServer()
     for i in range(100):
         if i % 2:
@@ -128,7 +114,7 @@ def test_start_stop_a_hundred_times_leaks_nothing() -> None:
         server.stop()
         assert not server.running
     assert len(again.log.find("server_started")) == 50
-    nothing_leaked(threads, fds)
+    assert_nothing_leaked(before)
 
 
 def test_restart_keeps_the_port_and_the_url() -> None:
@@ -390,7 +376,7 @@ def test_event_log_waits_across_threads_and_filters() -> None:
 
 
 def test_stop_is_bounded_even_when_a_handler_blocks_the_loop() -> None:
-    threads, fds = threading.active_count(), fd_count()
+    before = Snapshot.take()
     server = LabServer(slow_seconds=3).start()
     with connect(server.url + "/slow") as ws:
         ws.send("block the loop")
@@ -399,4 +385,4 @@ def test_stop_is_bounded_even_when_a_handler_blocks_the_loop() -> None:
         with pytest.raises(TimeoutError, match="blocking the event loop"):
             server.stop(timeout=0.3)
         assert time.monotonic() - started < 2.5  # waited 0.3 s, joined 0.3 s: not 3 s
-    nothing_leaked(threads, fds)  # once the handler wakes up, the thread cleans up
+    assert_nothing_leaked(before)  # once the handler wakes up, the thread cleans up

@@ -7,7 +7,6 @@ ended, as the server saw it, through ``echo_server.ends``.
 
 from __future__ import annotations
 
-import os
 import queue
 import socket
 import ssl
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from leaks import Snapshot, assert_nothing_leaked
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError, WebSocketException
 from websockets.sync.client import connect
 from websockets.sync.server import Server, ServerConnection, serve
@@ -284,12 +284,8 @@ def test_unreachable_server_and_recording_cap(echo_server: EchoServer) -> None:
     echo_server.next_end()
 
 
-def _fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
 def test_stop_leaves_no_threads_or_sockets_and_restarts(echo_server: EchoServer) -> None:
-    threads, fds = threading.active_count(), _fds()
+    before = Snapshot.take()
     tap = Tap("127.0.0.1", echo_server.port)
     with pytest.raises(RuntimeError):
         tap.url_for("/")
@@ -312,10 +308,7 @@ def test_stop_leaves_no_threads_or_sockets_and_restarts(echo_server: EchoServer)
     assert not tap.running and [c.id for c in tap.connections] == [1, 2]
     echo_server.next_end()
     echo_server.next_end()
-    deadline = time.monotonic() + 5
-    while (threading.active_count(), _fds()) != (threads, fds) and time.monotonic() < deadline:
-        time.sleep(0.02)  # the server's handler threads finish on their own
-    assert (threading.active_count(), _fds()) == (threads, fds)
+    assert_nothing_leaked(before)  # the server's handler threads finish on their own
 
 
 def test_wss_through_the_tap_is_opaque() -> None:

@@ -8,12 +8,11 @@ so far and leaves no thread or socket behind.
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 
 import numpy as np
 import pytest
+from leaks import Snapshot, assert_nothing_leaked
 
 from wslab.scenarios import (
     Backpressure,
@@ -35,22 +34,6 @@ from wslab.scenarios import (
 )
 
 KIB = 1024
-
-
-def fd_count() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-def wslab_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith("wslab")]
-
-
-def settle(before_fds: int, seconds: float = 5.0) -> tuple[list[str], int]:
-    """Wait (bounded) for wslab threads to end and descriptors to come back."""
-    deadline = time.monotonic() + seconds
-    while (wslab_threads() or fd_count() > before_fds) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return wslab_threads(), fd_count()
 
 
 # -- the summary ---------------------------------------------------------------------------
@@ -114,7 +97,7 @@ def test_ping_rtts_with_a_delay_grow_by_twice_the_delay() -> None:
 
 
 def test_an_interrupt_keeps_the_samples_so_far_and_leaves_nothing_running() -> None:
-    before = fd_count()
+    before = Snapshot.take()
 
     def interrupt(done: int, total: int) -> None:
         if done == 7:
@@ -124,12 +107,11 @@ def test_an_interrupt_keeps_the_samples_so_far_and_leaves_nothing_running() -> N
     assert result.interrupted
     assert len(result.client) == len(result.direct) == 7
     assert "interrupted" in str(result)
-    threads, fds = settle(before)
-    assert threads == [] and fds <= before
+    assert_nothing_leaked(before)
 
 
 def test_an_interrupt_signal_to_the_main_thread_stops_a_sweep_cleanly() -> None:
-    before = fd_count()
+    before = Snapshot.take()
     timer = threading.Timer(0.3, lambda: _thread_interrupt())
     timer.start()
     try:
@@ -137,8 +119,7 @@ def test_an_interrupt_signal_to_the_main_thread_stops_a_sweep_cleanly() -> None:
     finally:
         timer.cancel()
     assert result.interrupted and sum(len(v) for v in result.rtts.values()) > 0
-    threads, fds = settle(before)
-    assert threads == [] and fds <= before
+    assert_nothing_leaked(before)
 
 
 def _thread_interrupt() -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
 from itertools import pairwise
 
 import pytest
+from leaks import Snapshot, assert_nothing_leaked
 from websockets.exceptions import InvalidStatus
 
 from wslab.codec import Rules, Transcript, describe
@@ -56,21 +56,12 @@ PUBLIC_NAMES = [
 ]
 
 
-def fd_count() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
 @pytest.fixture(scope="module", autouse=True)
 def nothing_leaked() -> Iterator[None]:
-    """After every scenario of this module: no more threads or fds than before."""
-    threads, fds = threading.active_count(), fd_count()
+    """After every scenario of this module: no thread or socket they made is left."""
+    before = Snapshot.take()
     yield
-    deadline = time.monotonic() + 10
-    while (threading.active_count() > threads or fd_count() > fds) and \
-            time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert threading.active_count() <= threads, threading.enumerate()
-    assert fd_count() <= fds, f"{fd_count()} fds open, {fds} before the scenarios"
+    assert_nothing_leaked(before, timeout=10)
 
 
 # -- helpers ------------------------------------------------------------------------------
