@@ -28,11 +28,24 @@ def test_a_thread_started_and_still_running_is_a_leak() -> None:
 def test_a_socket_left_open_is_a_leak_and_a_closed_one_is_not() -> None:
     before = Snapshot.take()
     with socket.socket() as sock:
-        with pytest.raises(AssertionError, match=r"socket:\[\d+\]"):
+        with pytest.raises(AssertionError, match=r"\d+ -> socket:\[\d+\]"):
             assert_nothing_leaked(before, timeout=0.1)
-        assert len(before.new_sockets()) == 1
+        assert len(before.new_descriptors()) == 1
         sock.close()
         assert_nothing_leaked(before, timeout=0.1)
+
+
+@pytest.mark.skipif(not os.path.isdir(PROC_FDS), reason="needs /proc/self/fd to see pipes")
+def test_any_descriptor_left_open_is_a_leak_not_only_sockets() -> None:
+    before = Snapshot.take()
+    read, write = os.pipe()
+    try:
+        with pytest.raises(AssertionError, match=r"\d+ -> pipe:\[\d+\]"):
+            assert_nothing_leaked(before, timeout=0.1)
+    finally:
+        os.close(read)
+        os.close(write)
+    assert_nothing_leaked(before, timeout=0.1)
 
 
 def test_what_was_there_before_and_ends_later_is_not_a_leak() -> None:

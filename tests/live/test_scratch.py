@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from leaks import Snapshot
+from leaks import PROC_FDS, Snapshot
 from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import connect
 
@@ -463,7 +463,7 @@ def scratch_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("wslab-scratch")]
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to count sockets")
+@pytest.mark.skipif(not os.path.isdir(PROC_FDS), reason="needs /proc to count sockets")
 def test_stop_closes_connections_and_leaks_nothing() -> None:
     before, threads = Snapshot.take(), scratch_threads()  # other tests' servers may run
     srv = ScratchServer().start()
@@ -481,12 +481,12 @@ def test_stop_closes_connections_and_leaks_nothing() -> None:
         assert not srv.running
         assert scratch_threads() == threads
         srv.stop()  # a second stop does nothing
-        assert before.new_sockets() == []  # closed by stop(), not later
+        assert before.new_descriptors() == []  # closed by stop(), not later
         with srv:  # it starts again
             with connect(srv.url, open_timeout=TIMEOUT) as ws2:
                 ws2.send("again")
                 assert ws2.recv(timeout=TIMEOUT) == "again"
-        assert before.new_sockets() == []  # closed by stop(), not later
+        assert before.new_descriptors() == []  # closed by stop(), not later
         assert scratch_threads() == threads
     finally:
         srv.stop()
